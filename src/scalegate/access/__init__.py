@@ -1,0 +1,1 @@
+"""Identity: users, roles, API tokens and the actor behind every change."""

@@ -1,0 +1,135 @@
+"""The `scalegate` command: wiring of the domain CLIs, and errors mapped to exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from scalegate import __version__
+from scalegate.access.cli import tokens, users
+from scalegate.audit.cli import audit
+from scalegate.cli_support import State, console, errors, state
+from scalegate.errors import ScalegateError
+from scalegate.manifests.cli import apply, export
+from scalegate.manifests.loader import read_sources
+from scalegate.manifests.service import apply_sources
+from scalegate.portfolio.cli import list_, rank, show
+
+
+class ScalegateGroup(TyperGroup):
+    """The root command group: domain errors become a message and an exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScalegateError as error:
+            errors.print(f"error: {error.message}", markup=False, highlight=False)
+            for problem in error.details:
+                errors.print(str(problem), markup=False, highlight=False)
+            ctx.exit(error.exit_code)
+
+
+app = typer.Typer(
+    cls=ScalegateGroup,
+    help="scalegate: govern, measure and scale AI and digital initiatives.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("apply")(apply)
+app.command("export")(export)
+app.command("list")(list_)
+app.command("show")(show)
+app.command("rank")(rank)
+app.add_typer(users, name="user")
+app.add_typer(tokens, name="token")
+app.add_typer(audit, name="audit")
+
+
+def demo_portfolio_dir() -> Path:
+    """The demo portfolio: examples/portfolio in a checkout, or the copy inside the package."""
+    checkout = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
+    return checkout if checkout.is_dir() else Path(__file__).parent / "_examples" / "portfolio"
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    act_as: str | None = typer.Option(
+        None, "--as", help="Act as this registered user instead of local admin."
+    ),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """Every command works on the workspace in SCALEGATE_DATABASE_URL (default ./scalegate.db)."""
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+    ctx.obj = State(act_as=act_as)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the workspace, or upgrade its schema to this version."""
+    workspace = state(ctx).workspace(initialised=False)
+    before = workspace.revision()
+    workspace.upgrade()
+    url = workspace.engine.url.render_as_string(hide_password=True)
+    if before is None:
+        console.print(f"created workspace {url} (schema {workspace.revision()})")
+    elif before != workspace.revision():
+        console.print(f"upgraded workspace {url} from {before} to {workspace.revision()}")
+    else:
+        console.print(f"workspace {url} is up to date (schema {before})")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Serve the web UI and REST API for the workspace."""
+    import uvicorn
+
+    from scalegate.app import create_app
+
+    sg = state(ctx)
+    sg.workspace()  # fail early, with the CLI's message, on an uninitialised workspace
+    settings = sg.settings
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(
+        f"serving {settings.database_url} at http://{bind_host}:{bind_port} (Ctrl+C stops)"
+    )
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build the demo workspace and exit."),
+    host: str | None = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Create a demo workspace holding a realistic portfolio and serve it."""
+    sg = state(ctx)
+    ctx.invoke(init, ctx)
+    source = demo_portfolio_dir()
+    result = apply_sources(sg.workspace().sessions, read_sources([str(source)]), sg.actor())
+    totals = result.totals()
+    console.print(
+        f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items())
+    )
+    if not no_serve:
+        ctx.invoke(serve, ctx, host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the `scalegate` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Objects as code: YAML documents in the Kubernetes shape, applied idempotently."""

@@ -1,0 +1,8 @@
+"""The one place that makes every kind known to the registry."""
+
+from __future__ import annotations
+
+
+def load_kinds() -> None:
+    """Import the modules whose handlers register themselves."""
+    import scalegate.portfolio.kinds  # noqa: F401

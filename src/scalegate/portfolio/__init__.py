@@ -1,0 +1,1 @@
+"""The portfolio: themes, KPIs, initiatives with their hypotheses, and the rubric."""

@@ -1,0 +1,122 @@
+"""Specs of the portfolio kinds, as written in YAML files and sent to the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+
+from scalegate.core.lifecycle import DataClass, Direction, KpiKind, Layer, RiskTier, Stage, Tier
+
+Score = Field(default=None, ge=1, le=5)
+Text = Field(min_length=1)
+
+
+class StrictModel(BaseModel):
+    """Rejects unknown fields so that typos are reported instead of ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
+
+
+class ThemeSpec(StrictModel):
+    """A portfolio grouping."""
+
+    title: str = Text
+    description: str | None = None
+    owner: str | None = None
+
+
+class KPISpec(StrictModel):
+    """A metric definition; `direction` says which way is good."""
+
+    title: str = Text
+    unit: str | None = None
+    direction: Direction
+    tier: Tier | None = None
+    layer: Layer | None = None
+    kind: KpiKind | None = None
+    owner: str | None = None
+    description: str | None = None
+
+
+class Outcome(StrictModel):
+    """Who the initiative serves, in which task, with what result, under which constraints."""
+
+    user: str | None = None
+    task: str | None = None
+    result: str | None = None
+    constraints: str | None = None
+
+
+class Owners(StrictModel):
+    """The named owners; gates, not the schema, demand them per stage."""
+
+    sponsor: str | None = None
+    outcome: str | None = None
+    platform: str | None = None
+    risk: str | None = None
+    measurement: str | None = None
+    service: str | None = None
+
+
+class Scores(StrictModel):
+    """Rubric scores, each 1-5; risk is higher when riskier."""
+
+    value: int | None = Score
+    feasibility: int | None = Score
+    risk: int | None = Score
+    scale_potential: int | None = Field(default=None, ge=1, le=5, alias="scalePotential")
+
+
+class Baseline(StrictModel):
+    """Where the KPI stood before the initiative."""
+
+    value: float
+    at: date | None = None
+
+
+class Target(StrictModel):
+    """Where the KPI should be, and by when."""
+
+    value: float
+    by: date | None = None
+
+
+class HypothesisSpec(StrictModel):
+    """A measurable claim about one KPI."""
+
+    kpi: str = Text
+    baseline: Baseline | None = None
+    target: Target | None = None
+
+
+class InitiativeSpec(StrictModel):
+    """A use case on its way to scale; only title, theme and stage are required."""
+
+    title: str = Text
+    theme: str = Text
+    stage: Stage
+    risk_tier: RiskTier | None = Field(default=None, alias="riskTier")
+    outcome: Outcome | None = None
+    owners: Owners | None = None
+    scores: Scores | None = None
+    hypotheses: list[HypothesisSpec] | None = None
+    services: list[str] | None = None
+    data_classes: list[DataClass] | None = Field(default=None, alias="dataClasses")
+    target_cohort_size: int | None = Field(default=None, ge=0, alias="targetCohortSize")
+    capacity: float | None = Field(default=None, ge=0)
+
+
+class RubricWeights(StrictModel):
+    """Relative weights of the four scores in the priority."""
+
+    value: PositiveFloat = 1.0
+    feasibility: PositiveFloat = 1.0
+    risk: PositiveFloat = 1.0
+    scale_potential: PositiveFloat = Field(default=1.0, alias="scalePotential")
+
+
+class RubricSpec(StrictModel):
+    """The prioritisation rubric."""
+
+    weights: RubricWeights = Field(default_factory=RubricWeights)

@@ -1,0 +1,39 @@
+"""Runtime settings, read from the environment (prefix SCALEGATE_) when asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def database_url_from(value: str) -> str:
+    """Turn a workspace setting into a SQLAlchemy URL: a bare path means a SQLite file."""
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+    return f"sqlite:///{Path(value).expanduser()}"
+
+
+class Settings(BaseSettings):
+    """Settings of one scalegate process."""
+
+    model_config = SettingsConfigDict(env_prefix="SCALEGATE_", extra="ignore")
+
+    database_url: str = "scalegate.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    echo_sql: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return database_url_from(value)
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment now (never at import time)."""
+    return Settings()
