@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from scalegate import __version__
 from scalegate.access.cli import tokens, users
 from scalegate.audit.cli import audit
-from scalegate.cli_support import State, console, errors, state
+from scalegate.cli_support import State, console, state
 from scalegate.errors import ScalegateError
 from scalegate.manifests.cli import apply, export
 from scalegate.manifests.loader import read_sources
@@ -27,9 +27,10 @@ class ScalegateGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScalegateError as error:
-            errors.print(f"error: {error.message}", markup=False, highlight=False)
+            # One plain line per problem, never wrapped, so editors and scripts can parse them.
+            typer.echo(f"error: {error.message}", err=True)
             for problem in error.details:
-                errors.print(str(problem), markup=False, highlight=False)
+                typer.echo(str(problem), err=True)
             ctx.exit(error.exit_code)
 
 

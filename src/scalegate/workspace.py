@@ -56,9 +56,13 @@ class Workspace:
 
     def require_current(self) -> None:
         """Refuse to work on a workspace that was never initialised or is out of date."""
+        url = self.engine.url.render_as_string(hide_password=True)
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database and not Path(database).exists():
+            # Connecting would create an empty file; say what to do instead.
+            raise ScalegateError(f"no workspace at {database}: run `scalegate init`", code="workspace")
         current = self.revision()
         if current != self.head():
-            url = self.engine.url.render_as_string(hide_password=True)
             state = "is not initialised" if current is None else "needs an upgrade"
             raise ScalegateError(f"workspace {url} {state}: run `scalegate init`", code="workspace")
 

@@ -38,6 +38,9 @@ class Desired:
     name: str
     spec: Spec
     document: Document
+    # False when the spec failed validation: kept (raw) only so that duplicate names and
+    # dangling references are reported in the same run.
+    valid: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -138,15 +141,15 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         return None, problems
     if handler is None:
         return None, problems
+    if not isinstance(name, str):
+        return None, problems
     try:
         model = handler.spec_model.model_validate(spec)
     except ValidationError as error:
         for e in error.errors():
             problems.append(_problem(doc, obj, ("spec", *e["loc"]), _friendly(dict(e))))
-        return None, problems
-    if problems or not isinstance(name, str):
-        return None, problems
-    return Desired(handler, name, handler.canonical(model), doc), []
+        return Desired(handler, name, spec, doc, valid=False), problems
+    return Desired(handler, name, handler.canonical(model), doc, valid=not problems), problems
 
 
 def _duplicates(desired: list[Desired]) -> list[Problem]:
@@ -178,7 +181,13 @@ def _reference_problems(
     """Every reference must resolve in the state after apply; deletions must orphan nothing."""
     problems: list[Problem] = []
     for item in desired:
-        for ref in instances[item.handler.kind].references(item.spec):
+        try:
+            refs = instances[item.handler.kind].references(item.spec)
+        except (KeyError, TypeError, AttributeError):
+            refs = []  # an invalid spec's references may be unreadable; its problems are known
+        for ref in refs:
+            if not isinstance(ref.name, str):
+                continue
             if ref.name not in state.get(ref.kind, {}):
                 verb = (
                     "would be deleted by --prune"
