@@ -1,0 +1,105 @@
+"""Small helpers shared by the benchmarks: timing, throw-away databases and JSON output.
+
+Benchmarks print exactly one JSON object on stdout (via `emit`); progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, text
+
+from scalegate.settings import database_url_from
+
+T = TypeVar("T")
+
+KINDS = ("sqlite", "postgresql")
+POSTGRES_ENVS = ("SCALEGATE_BENCH_POSTGRES_URL", "SCALEGATE_TEST_POSTGRES_URL")
+
+
+class Skipped(Exception):
+    """A database kind cannot be benchmarked here; the message says why."""
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    """Run fn once; return (wall-clock seconds, its result)."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr (stdout is reserved for the JSON result)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def postgres_base_url() -> str | None:
+    """The PostgreSQL server to benchmark on, from the environment (None when not set)."""
+    for name in POSTGRES_ENVS:
+        raw = os.environ.get(name)
+        if raw:
+            return database_url_from(raw)
+    return None
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A workspace URL to an empty database of the given kind, removed afterwards.
+
+    sqlite: a file in a new temporary directory. postgresql: a new schema `bench_<random>` on
+    the server named by SCALEGATE_BENCH_POSTGRES_URL (or SCALEGATE_TEST_POSTGRES_URL), dropped
+    on exit. Raises Skipped when PostgreSQL is not configured.
+    """
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="scalegate-bench-") as directory:
+            yield f"sqlite:///{Path(directory) / 'workspace.db'}"
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown database kind {kind!r} (known: {', '.join(KINDS)})")
+    base = postgres_base_url()
+    if base is None:
+        raise Skipped(f"set {' or '.join(POSTGRES_ENVS)} to benchmark PostgreSQL")
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in base else "?"
+        try:
+            yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """Print the benchmark's figures as one JSON object on stdout."""
+    json.dump(figures, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
