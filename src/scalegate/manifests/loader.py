@@ -24,9 +24,13 @@ class Document:
     line: int
     body: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    # False for documents that never were text (API bodies): they have no lines to name.
+    located: bool = True
 
-    def line_of(self, path: Path_) -> int:
+    def line_of(self, path: Path_) -> int | None:
         """Line of the deepest part of `path` present in the file (the document start if none)."""
+        if not self.located:
+            return None
         probe = tuple(path)
         while probe:
             if probe in self.lines:

@@ -356,7 +356,7 @@ def put_object(
         "metadata": {"name": name},
         "spec": spec,
     }
-    document = Document(REQUEST_SOURCE, 1, body)
+    document = Document(REQUEST_SOURCE, 1, body, located=False)
     with transaction(factory) as session:
         exists = name in handler(session).existing()
         if must_exist and not exists:

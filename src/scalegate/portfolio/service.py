@@ -50,7 +50,7 @@ def rubric_weights(session: Session) -> dict[str, float]:
 def _ranking(session: Session) -> dict[str, Ranked]:
     rows = session.execute(
         select(Initiative.name, *(getattr(Initiative, c) for c in SCORE_COLUMNS.values()))
-    ).tuples()
+    )
     scored = [(name, dict(zip(SCORE_COLUMNS, values, strict=True))) for name, *values in rows]
     return {r.name: r for r in rank(scored, rubric_weights(session))}
 
