@@ -69,6 +69,8 @@ def root(
         typer.echo(__version__)
         raise typer.Exit()
     ctx.obj = State(act_as=act_as)
+    if act_as is not None:
+        ctx.obj.actor()  # an unknown --as user is an error for every command, reads included
 
 
 @app.command()
