@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh, initialised workspace per test on SQLite and (when configured) PostgreSQL."""
+"""Shared fixtures: a fresh workspace per test, on SQLite and (when configured) PostgreSQL."""
 
 from __future__ import annotations
 

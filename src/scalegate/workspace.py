@@ -60,7 +60,9 @@ class Workspace:
         database = self.engine.url.database
         if self.engine.dialect.name == "sqlite" and database and not Path(database).exists():
             # Connecting would create an empty file; say what to do instead.
-            raise ScalegateError(f"no workspace at {database}: run `scalegate init`", code="workspace")
+            raise ScalegateError(
+                f"no workspace at {database}: run `scalegate init`", code="workspace"
+            )
         current = self.revision()
         if current != self.head():
             state = "is not initialised" if current is None else "needs an upgrade"

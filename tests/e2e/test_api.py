@@ -64,12 +64,17 @@ def test_viewer_reads_but_may_not_write(client: TestClient, tokens: dict) -> Non
     }
 
 
-def test_product_owner_may_change_initiatives_but_not_themes(client: TestClient, tokens: dict) -> None:
+def test_product_owner_may_change_initiatives_but_not_themes(
+    client: TestClient, tokens: dict
+) -> None:
     seed(client, tokens)
     po = tokens["product-owner"]
     created = client.post(
         "/api/v1/initiatives",
-        json={"metadata": {"name": "triage"}, "spec": {"title": "Triage", "theme": "ops", "stage": "define"}},
+        json={
+            "metadata": {"name": "triage"},
+            "spec": {"title": "Triage", "theme": "ops", "stage": "define"},
+        },
         headers=po,
     )
     assert created.status_code == 201, created.text
@@ -82,7 +87,9 @@ def test_product_owner_may_change_initiatives_but_not_themes(client: TestClient,
     assert updated.status_code == 200
     assert updated.json()["spec"]["stage"] == "prove"
     theme = client.post(
-        "/api/v1/themes", json={"metadata": {"name": "people"}, "spec": {"title": "People"}}, headers=po
+        "/api/v1/themes",
+        json={"metadata": {"name": "people"}, "spec": {"title": "People"}},
+        headers=po,
     )
     assert theme.status_code == 403
 
@@ -91,28 +98,37 @@ def test_invalid_input_is_422_with_details(client: TestClient, tokens: dict) -> 
     seed(client, tokens)
     response = client.post(
         "/api/v1/initiatives",
-        json={"metadata": {"name": "x"}, "spec": {"title": "X", "theme": "nowhere", "stage": "prove",
-                                                 "scores": {"value": 9}}},
+        json={
+            "metadata": {"name": "x"},
+            "spec": {"title": "X", "theme": "nowhere", "stage": "prove", "scores": {"value": 9}},
+        },
         headers=tokens["product-owner"],
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"] == [
-        {"path": "Initiative/x: spec.scores.value", "message": "input should be less than or equal to 5"},
+        {
+            "path": "Initiative/x: spec.scores.value",
+            "message": "input should be less than or equal to 5",
+        },
         {"path": "Initiative/x: spec.theme", "message": "Theme/nowhere does not exist"},
     ]
-    malformed = client.post("/api/v1/initiatives", json={"spec": {}}, headers=tokens["product-owner"])
+    malformed = client.post(
+        "/api/v1/initiatives", json={"spec": {}}, headers=tokens["product-owner"]
+    )
     assert malformed.status_code == 422
     assert malformed.json()["error"]["details"][0]["path"] == "body.metadata"
     not_json = client.post(
-        "/api/v1/initiatives", content=b"{oops", headers={**tokens["product-owner"],
-                                                         "Content-Type": "application/json"}
+        "/api/v1/initiatives",
+        content=b"{oops",
+        headers={**tokens["product-owner"], "Content-Type": "application/json"},
     )
     assert not_json.status_code == 422
 
 
 def test_apply_endpoint_reports_file_lines(client: TestClient, tokens: dict) -> None:
     response = client.post(
-        "/api/v1/apply", content=BASE.replace("stage: prove", "stage: piloting"),
+        "/api/v1/apply",
+        content=BASE.replace("stage: prove", "stage: piloting"),
         headers=tokens["value-office"],
     )
     assert response.status_code == 422
@@ -165,5 +181,7 @@ def test_filters(client: TestClient, tokens: dict) -> None:
 def test_openapi_is_published(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/apply", "/api/v1/initiatives", "/api/v1/initiatives/{name}"} <= set(spec["paths"])
+    assert {"/api/v1/apply", "/api/v1/initiatives", "/api/v1/initiatives/{name}"} <= set(
+        spec["paths"]
+    )
     assert client.get("/docs").status_code == 200

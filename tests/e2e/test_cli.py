@@ -43,7 +43,9 @@ def test_apply_from_stdin_then_list_show_rank(cli_env: str) -> None:
 
 def test_bad_file_exits_2_with_one_line_per_problem(cli_env: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(BASE.replace("theme: ops", "theme: nowhere").replace("direction: down", "direction: left"))
+    bad.write_text(
+        BASE.replace("theme: ops", "theme: nowhere").replace("direction: down", "direction: left")
+    )
     err = sg("apply", "-f", str(bad), code=2)
     assert err.splitlines() == [
         "error: 2 problem(s); nothing was applied",
@@ -72,7 +74,10 @@ def test_export_to_directory_and_back(cli_env: str, tmp_path: Path) -> None:
     out = tmp_path / "export"
     sg("export", "-o", str(out))
     assert sorted(p.name for p in out.iterdir()) == [
-        "initiative.yaml", "kpi.yaml", "rubric.yaml", "theme.yaml"
+        "initiative.yaml",
+        "kpi.yaml",
+        "rubric.yaml",
+        "theme.yaml",
     ]
     result = json.loads(sg("apply", "-f", str(out), "--prune", "--json"))
     assert result["totals"]["created"] == result["totals"]["updated"] == 0
@@ -103,7 +108,9 @@ def test_audit_log_and_verify_exit_codes(cli_env: str, workspace: Workspace) -> 
     assert "audit chain broken at seq 2: content does not match its hash" in err
 
 
-def test_uninitialised_workspace_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_uninitialised_workspace_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("SCALEGATE_DATABASE_URL", str(tmp_path / "none.db"))
     err = sg("list", code=1)
     assert "run `scalegate init`" in err

@@ -32,9 +32,15 @@ def test_demo_portfolio_covers_every_stage_and_theme(demo_workspace: Settings) -
     assert len({r["theme"] for r in rows}) >= 4
     assert {r["stage"] for r in rows} == {s.value for s in Stage}
     names = {r["name"] for r in rows}
-    assert {"billing-dispute-assistant", "proposal-drafting-assistant", "weekly-forecast-summaries",
-            "support-ticket-triage", "clinical-documentation-assistant",
-            "underwriting-decision-assistant", "alt-text-metadata-generation"} <= names
+    assert {
+        "billing-dispute-assistant",
+        "proposal-drafting-assistant",
+        "weekly-forecast-summaries",
+        "support-ticket-triage",
+        "clinical-documentation-assistant",
+        "underwriting-decision-assistant",
+        "alt-text-metadata-generation",
+    } <= names
 
 
 def test_demo_is_idempotent(demo_workspace: Settings) -> None:
@@ -44,7 +50,7 @@ def test_demo_is_idempotent(demo_workspace: Settings) -> None:
 
 
 def test_demo_hypotheses_target_the_good_direction(demo_workspace: Settings) -> None:
-    """Every target improves on its baseline in the KPI's direction (direction down: target < baseline)."""
+    """Every target improves on its baseline in its KPI's direction (down: target < baseline)."""
     export = runner.invoke(app, ["export"]).output
     documents = list(yaml.safe_load_all(export))
     kpis = {d["metadata"]["name"]: d["spec"]["direction"] for d in documents if d["kind"] == "KPI"}

@@ -1,6 +1,8 @@
-"""`apply`: idempotent, all-or-nothing, every problem reported as FILE:LINE: kind/name: path: message."""
+"""`apply`: idempotent, all or nothing, problems as FILE:LINE: kind/name: path: message."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +12,8 @@ from scalegate.errors import InvalidInput
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources, export_documents
 from scalegate.portfolio.models import Hypothesis, Initiative, Theme
-from scalegate.workspace import Workspace
+from scalegate.settings import Settings
+from scalegate.workspace import Workspace, open_workspace
 from tests.conftest import ADMIN, EXAMPLES
 
 BASE = """\
@@ -61,7 +64,11 @@ def test_create_then_reapply_is_unchanged_then_update(workspace: Workspace) -> N
     assert apply(workspace, changed) == {"created": 0, "updated": 1, "unchanged": 2, "deleted": 0}
     with workspace.sessions() as session:
         row = session.scalars(select(Initiative)).one()
-        assert (row.stage, row.score_risk, row.hypotheses[0].target_value) == ("industrialize", 3, 9.2)
+        assert (row.stage, row.score_risk, row.hypotheses[0].target_value) == (
+            "industrialize",
+            3,
+            9.2,
+        )
 
 
 def test_dry_run_reports_and_writes_nothing(workspace: Workspace) -> None:
@@ -72,19 +79,25 @@ def test_dry_run_reports_and_writes_nothing(workspace: Workspace) -> None:
 
 
 def test_prune_deletes_objects_of_applied_kinds_no_longer_mentioned(workspace: Workspace) -> None:
-    extra = BASE + """\
+    extra = (
+        BASE
+        + """\
 ---
 apiVersion: scalegate.dev/v1
 kind: Initiative
 metadata: {name: triage}
 spec: {title: Ticket triage, theme: ops, stage: define}
 """
+    )
     apply(workspace, extra)
     only_initiatives = BASE.split("---\n")[2]
     # Without --prune nothing goes away; with it, only the Initiative kind is pruned.
     assert apply(workspace, only_initiatives)["deleted"] == 0
     assert apply(workspace, only_initiatives, prune=True) == {
-        "created": 0, "updated": 0, "unchanged": 1, "deleted": 1,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "deleted": 1,
     }
     assert count(workspace, Initiative) == 1
     assert count(workspace, Theme) == 1
@@ -109,7 +122,9 @@ def test_every_kind_of_problem_is_reported_at_once_and_nothing_is_applied(
     workspace: Workspace,
 ) -> None:
     """Lines counted by hand in the text below."""
-    bad = BASE + """\
+    bad = (
+        BASE
+        + """\
 ---
 apiVersion: scalegate.dev/v1
 kind: Initiative
@@ -140,6 +155,7 @@ kind: Theme
 metadata: {name: ops}
 spec: {title: Again}
 """
+    )
     assert problems_of(workspace, bad) == [
         "p.yaml:29: Initiative/broken: spec.theme: Theme/nowhere does not exist",
         "p.yaml:30: Initiative/broken: spec.stage: input should be 'define', 'prove', "
@@ -195,18 +211,21 @@ spec: {weights: {value: 0}}
 
 
 def test_only_name_title_theme_and_stage_are_required(workspace: Workspace) -> None:
-    minimal = BASE.split("---\n")[0] + """\
+    minimal = (
+        BASE.split("---\n")[0]
+        + """\
 ---
 apiVersion: scalegate.dev/v1
 kind: Initiative
 metadata: {name: idea}
 spec: {title: An idea, theme: ops, stage: define}
 """
+    )
     assert apply(workspace, minimal)["created"] == 2
 
 
-def test_export_round_trips_the_demo_portfolio(workspace: Workspace, tmp_path) -> None:
-    """Applying the export of a workspace to itself changes nothing, and to a new one, rebuilds it."""
+def test_export_round_trips_the_demo_portfolio(workspace: Workspace, tmp_path: Path) -> None:
+    """Re-applying an export changes nothing; applying it to a new SQLite file rebuilds it."""
     first = apply_sources(workspace.sessions, read_sources([str(EXAMPLES)]), ADMIN).totals()
     assert first["created"] >= 12 + 4
     exported = export_documents(workspace.sessions)
@@ -215,9 +234,6 @@ def test_export_round_trips_the_demo_portfolio(workspace: Workspace, tmp_path) -
     assert again == {"created": 0, "updated": 0, "unchanged": len(exported), "deleted": 0}
     # Pruning with the export as the whole truth deletes nothing either.
     assert apply(workspace, text, "export.yaml", prune=True)["deleted"] == 0
-
-    from scalegate.settings import Settings
-    from scalegate.workspace import open_workspace
 
     fresh = open_workspace(Settings(database_url=str(tmp_path / "copy.db")))
     fresh.upgrade()

@@ -1,4 +1,4 @@
-"""The audit trail records every mutation and `audit verify` finds tampering done in the database."""
+"""Every mutation is audited, and `audit verify` finds tampering done in the database."""
 
 from __future__ import annotations
 

@@ -7,13 +7,35 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "src" / "scalegate" / "core"
 FORBIDDEN_MODULES = (
-    "sqlalchemy", "fastapi", "starlette", "typer", "click", "rich", "httpx", "uvicorn", "alembic",
-    "psycopg", "jinja2", "requests", "os", "pathlib", "subprocess", "socket",
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "typer",
+    "click",
+    "rich",
+    "httpx",
+    "uvicorn",
+    "alembic",
+    "psycopg",
+    "jinja2",
+    "requests",
+    "os",
+    "pathlib",
+    "subprocess",
+    "socket",
 )
 FORBIDDEN_SCALEGATE = (
-    "scalegate.db", "scalegate.settings", "scalegate.app", "scalegate.cli", "scalegate.deps",
-    "scalegate.workspace", "scalegate.web", "scalegate.access", "scalegate.audit",
-    "scalegate.portfolio", "scalegate.manifests",
+    "scalegate.db",
+    "scalegate.settings",
+    "scalegate.app",
+    "scalegate.cli",
+    "scalegate.deps",
+    "scalegate.workspace",
+    "scalegate.web",
+    "scalegate.access",
+    "scalegate.audit",
+    "scalegate.portfolio",
+    "scalegate.manifests",
 )
 CLOCK_CALLS = {"now", "utcnow", "today", "time"}
 

@@ -24,7 +24,9 @@ def _chain(n: int) -> list[ChainedRecord]:
         payload = {"spec": {"title": f"T{seq}"}}
         digest = record_hash(seq, at, "local:ana", "apply.create", f"Theme/t{seq}", payload, prev)
         records.append(
-            ChainedRecord(seq, at, "local:ana", "apply.create", f"Theme/t{seq}", payload, prev, digest)
+            ChainedRecord(
+                seq, at, "local:ana", "apply.create", f"Theme/t{seq}", payload, prev, digest
+            )
         )
         prev = digest
     return records
@@ -32,17 +34,23 @@ def _chain(n: int) -> list[ChainedRecord]:
 
 def test_canonical_json_sorts_keys_and_drops_spaces() -> None:
     """Key order and white space must not change the hash."""
-    assert canonical_json({"b": 1, "a": {"d": [1, 2], "c": "é"}}) == '{"a":{"c":"é","d":[1,2]},"b":1}'
+    assert (
+        canonical_json({"b": 1, "a": {"d": [1, 2], "c": "é"}}) == '{"a":{"c":"é","d":[1,2]},"b":1}'
+    )
 
 
 def test_record_hash_is_sha256_of_the_canonical_record() -> None:
     """The hashed text is written out by hand here; any change to the format breaks old chains."""
     text = (
         '{"action":"apply.create","actor":"local:ana","at":"2026-11-22T10:00:00.000000Z",'
-        '"object":"Theme/x","payload":{"spec":{"title":"X"}},"prev_hash":"' + "0" * 64 + '","seq":1}'
+        '"object":"Theme/x","payload":{"spec":{"title":"X"}},"prev_hash":"'
+        + "0" * 64
+        + '","seq":1}'
     )
     expected = hashlib.sha256(text.encode()).hexdigest()
-    got = record_hash(1, T0, "local:ana", "apply.create", "Theme/x", {"spec": {"title": "X"}}, GENESIS_HASH)
+    got = record_hash(
+        1, T0, "local:ana", "apply.create", "Theme/x", {"spec": {"title": "X"}}, GENESIS_HASH
+    )
     assert got == expected
 
 

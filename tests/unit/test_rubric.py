@@ -1,4 +1,4 @@
-"""Priority = weighted mean of value, feasibility, (6 - risk) and scalePotential (docs/portfolio.md)."""
+"""Priority: weighted mean of value, feasibility, (6 - risk), scalePotential (docs/portfolio.md)."""
 
 from __future__ import annotations
 

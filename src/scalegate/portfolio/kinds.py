@@ -168,8 +168,8 @@ class InitiativeKind(KindHandler):
         # Themes and KPIs of this apply are flushed before initiatives are written.
         if self._theme_ids is None or self._kpi_ids is None:
             self.session.flush()
-            self._theme_ids = {n: i for n, i in self.session.execute(select(Theme.name, Theme.id))}
-            self._kpi_ids = {n: i for n, i in self.session.execute(select(KPI.name, KPI.id))}
+            self._theme_ids = dict(self.session.execute(select(Theme.name, Theme.id)).all())
+            self._kpi_ids = dict(self.session.execute(select(KPI.name, KPI.id)).all())
         return self._theme_ids, self._kpi_ids
 
     def _fill(self, row: Initiative, spec: Spec) -> None:

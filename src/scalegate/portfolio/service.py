@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scalegate.core.lifecycle import stage_index
+from scalegate.core.lifecycle import OWNER_ROLES, stage_index
 from scalegate.core.rubric import DEFAULT_WEIGHTS, Ranked, rank
 from scalegate.db import transaction
 from scalegate.errors import NotFound
@@ -37,8 +37,8 @@ class InitiativeSummary:
         return asdict(self)
 
 
-def _scores(row: Initiative) -> dict[str, int]:
-    return {key: getattr(row, column) for key, column in SCORE_COLUMNS.items()}
+def _owners_in_order(owners: dict[str, str]) -> dict[str, str]:
+    return {role: owners[role] for role in OWNER_ROLES if role in owners}
 
 
 def rubric_weights(session: Session) -> dict[str, float]:
@@ -87,7 +87,7 @@ def list_initiatives(
                 row.theme.title,
                 row.stage,
                 row.risk_tier,
-                dict(row.owners or {}),
+                _owners_in_order(row.owners or {}),
                 ranked[row.name].priority,
                 ranked[row.name].rank,
             )
