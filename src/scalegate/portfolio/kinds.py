@@ -11,8 +11,6 @@ from scalegate.manifests.registry import KindHandler, Reference, Spec, register,
 from scalegate.portfolio.models import KPI, Hypothesis, Initiative, Rubric, Theme
 from scalegate.portfolio.schemas import InitiativeSpec, KPISpec, RubricSpec, ThemeSpec
 
-THEME_FIELDS = ("title", "description", "owner")
-KPI_FIELDS = ("title", "unit", "direction", "tier", "layer", "kind", "owner", "description")
 SCORE_COLUMNS = {
     "value": "score_value",
     "feasibility": "score_feasibility",
@@ -30,54 +28,50 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value is not None else None
 
 
+class FlatKind(KindHandler):
+    """A kind stored as one row whose columns are exactly its spec's fields."""
+
+    model: ClassVar[type[Theme] | type[KPI]]
+    fields: ClassVar[tuple[str, ...]]
+
+    def existing(self) -> dict[str, Spec]:
+        rows: list[Theme | KPI] = list(self.session.scalars(select(self.model)))
+        return {r.name: without_empties({f: getattr(r, f) for f in self.fields}) for r in rows}
+
+    def create(self, name: str, spec: Spec) -> None:
+        self.session.add(self.model(name=name, **{f: spec.get(f) for f in self.fields}))
+
+    def update(self, name: str, spec: Spec) -> None:
+        row = self.session.scalars(select(self.model).filter_by(name=name)).one()
+        for f in self.fields:
+            setattr(row, f, spec.get(f))
+
+    def delete(self, name: str) -> None:
+        self.session.execute(delete(self.model).filter_by(name=name))
+
+
 @register
-class ThemeKind(KindHandler):
+class ThemeKind(FlatKind):
     """Themes map one-to-one onto the theme table."""
 
     kind: ClassVar[str] = "Theme"
     order: ClassVar[int] = 10
     write_action: ClassVar[str] = "theme.write"
     spec_model = ThemeSpec
-
-    def existing(self) -> dict[str, Spec]:
-        rows = self.session.scalars(select(Theme))
-        return {r.name: without_empties({f: getattr(r, f) for f in THEME_FIELDS}) for r in rows}
-
-    def create(self, name: str, spec: Spec) -> None:
-        self.session.add(Theme(name=name, **{f: spec.get(f) for f in THEME_FIELDS}))
-
-    def update(self, name: str, spec: Spec) -> None:
-        row = self.session.scalars(select(Theme).where(Theme.name == name)).one()
-        for f in THEME_FIELDS:
-            setattr(row, f, spec.get(f))
-
-    def delete(self, name: str) -> None:
-        self.session.execute(delete(Theme).where(Theme.name == name))
+    model = Theme
+    fields = ("title", "description", "owner")
 
 
 @register
-class KPIKind(KindHandler):
+class KPIKind(FlatKind):
     """KPIs map one-to-one onto the kpi table."""
 
     kind: ClassVar[str] = "KPI"
     order: ClassVar[int] = 20
     write_action: ClassVar[str] = "kpi.write"
     spec_model = KPISpec
-
-    def existing(self) -> dict[str, Spec]:
-        rows = self.session.scalars(select(KPI))
-        return {r.name: without_empties({f: getattr(r, f) for f in KPI_FIELDS}) for r in rows}
-
-    def create(self, name: str, spec: Spec) -> None:
-        self.session.add(KPI(name=name, **{f: spec.get(f) for f in KPI_FIELDS}))
-
-    def update(self, name: str, spec: Spec) -> None:
-        row = self.session.scalars(select(KPI).where(KPI.name == name)).one()
-        for f in KPI_FIELDS:
-            setattr(row, f, spec.get(f))
-
-    def delete(self, name: str) -> None:
-        self.session.execute(delete(KPI).where(KPI.name == name))
+    model = KPI
+    fields = ("title", "unit", "direction", "tier", "layer", "kind", "owner", "description")
 
 
 @register
