@@ -19,6 +19,15 @@ class Ranked:
     priority: float | None
     missing: tuple[str, ...]
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain form for --json and the API."""
+        return {
+            "rank": self.rank,
+            "name": self.name,
+            "priority": self.priority,
+            "missingScores": list(self.missing),
+        }
+
 
 def priority(scores: Mapping[str, int], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
     """Weighted mean of value, feasibility, (6 - risk) and scalePotential; needs all four."""

@@ -102,10 +102,7 @@ def get_initiative(name: str, _: CurrentActor, factory: Sessions) -> dict[str, A
 @router.get("/rank")
 def rank(_: CurrentActor, factory: Sessions) -> list[dict[str, Any]]:
     """The priority order from the rubric."""
-    return [
-        {"rank": r.rank, "name": r.name, "priority": r.priority, "missingScores": list(r.missing)}
-        for r in service.ranking(factory)
-    ]
+    return [r.as_dict() for r in service.ranking(factory)]
 
 
 _crud("Theme", "themes")

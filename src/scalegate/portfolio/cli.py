@@ -63,17 +63,7 @@ def rank(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Print the priority order from the rubric (unscored initiatives last)."""
     ranked = service.ranking(state(ctx).workspace().sessions)
     if as_json:
-        print_json(
-            [
-                {
-                    "rank": r.rank,
-                    "name": r.name,
-                    "priority": r.priority,
-                    "missingScores": list(r.missing),
-                }
-                for r in ranked
-            ]
-        )
+        print_json([r.as_dict() for r in ranked])
         return
     table = Table("rank", "initiative", "priority", "missing scores")
     for r in ranked:
