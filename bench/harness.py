@@ -11,14 +11,12 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, text
-
+from scalegate.db import scratch_schema
 from scalegate.settings import database_url_from
 
 T = TypeVar("T")
@@ -73,19 +71,8 @@ def fresh_database(kind: str) -> Iterator[str]:
     base = postgres_base_url()
     if base is None:
         raise Skipped(f"set {' or '.join(POSTGRES_ENVS)} to benchmark PostgreSQL")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in base else "?"
-        try:
-            yield f"{base}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with scratch_schema(base, "bench") as url:
+        yield url
 
 
 def machine() -> dict[str, Any]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from scalegate.access.actor import Actor
+from scalegate.db import scratch_schema
 from scalegate.settings import Settings, database_url_from
 from scalegate.workspace import Workspace, open_workspace
 
@@ -33,17 +32,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base = _postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests run when {POSTGRES_ENV} is set (.ci/run sets it)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(base, "test") as url:
+        yield url
 
 
 @pytest.fixture

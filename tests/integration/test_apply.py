@@ -180,10 +180,9 @@ spec: {title: Again}
 def test_malformed_yaml_in_one_file_stops_the_others(workspace: Workspace) -> None:
     with pytest.raises(InvalidInput) as caught:
         apply_sources(workspace.sessions, [("good.yaml", BASE), ("bad.yaml", "a: [1,\n")], ADMIN)
-    assert [str(p) for p in caught.value.details] == [
-        "bad.yaml:2: malformed YAML: while parsing a flow node, expected the node content, "
-        "but found '<stream end>'"
-    ]
+    [problem] = [str(p) for p in caught.value.details]
+    # libyaml and pure-Python PyYAML word the rest differently.
+    assert problem.startswith("bad.yaml:2: malformed YAML: while parsing a flow node")
     assert count(workspace, Theme) == 0
 
 

@@ -74,15 +74,22 @@ def export(
         for document in documents:
             by_kind.setdefault(str(document["kind"]), []).append(document)
         for kind, items in by_kind.items():
-            (output / f"{kind.lower()}.yaml").write_text(_dump(items), encoding="utf-8")
+            _write_whole(output / f"{kind.lower()}.yaml", _dump(items))
         console.print(f"wrote {len(documents)} objects to {output}/")
         return
     text = _dump(documents)
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_whole(output, text)
         console.print(f"wrote {len(documents)} objects to {output}")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    # Write beside the target, then rename: a failed export never leaves half a file.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def _dump(documents: list[dict[str, object]]) -> str:

@@ -14,6 +14,8 @@ from scalegate.errors import Problem
 Path_ = tuple[str | int, ...]
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN_NAME = "<stdin>"
+# libyaml's loader keeps the same node marks and is about 6x faster on large portfolios.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -53,7 +55,7 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None
 
 def parse_documents(text: str, source: str) -> Iterator[Document]:
     """Yield the non-empty documents of a YAML stream; raise yaml.YAMLError when malformed."""
-    loader = yaml.SafeLoader(text)
+    loader = SafeLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
