@@ -124,6 +124,11 @@ def demo(
     console.print(
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items())
     )
+    console.print(
+        "API access: scalegate user add you@example.com --role admin && "
+        "scalegate token create you@example.com",
+        markup=False,
+    )
     if not no_serve:
         ctx.invoke(serve, ctx, host=host, port=port)
 
