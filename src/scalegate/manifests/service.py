@@ -27,6 +27,7 @@ from scalegate.manifests.registry import (
 )
 
 CREATED, UPDATED, UNCHANGED, DELETED = "created", "updated", "unchanged", "deleted"
+AUDIT_ACTIONS = {CREATED: "apply.create", UPDATED: "apply.update", DELETED: "apply.delete"}
 REQUEST_SOURCE = "<request>"
 
 
@@ -38,9 +39,6 @@ class Desired:
     name: str
     spec: Spec
     document: Document
-    # False when the spec failed validation: kept (raw) only so that duplicate names and
-    # dangling references are reported in the same run.
-    valid: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -148,8 +146,9 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
     except ValidationError as error:
         for e in error.errors():
             problems.append(_problem(doc, obj, ("spec", *e["loc"]), _friendly(dict(e))))
-        return Desired(handler, name, spec, doc, valid=False), problems
-    return Desired(handler, name, handler.canonical(model), doc, valid=not problems), problems
+        # Keep the raw spec so duplicate names and dangling references show up in the same run.
+        return Desired(handler, name, spec, doc), problems
+    return Desired(handler, name, handler.canonical(model), doc), problems
 
 
 def _duplicates(desired: list[Desired]) -> list[Problem]:
@@ -279,14 +278,14 @@ def plan_and_apply(
             if dry_run or action == UNCHANGED:
                 continue
             (instance.create if action == CREATED else instance.update)(name, item.spec)
-            audit.append(actor.name, f"apply.{action[:-1]}", f"{kind}/{name}", {"spec": item.spec})
+            audit.append(actor.name, AUDIT_ACTIONS[action], f"{kind}/{name}", {"spec": item.spec})
     for handler in reversed(handlers()):
         kind = handler.kind
         for name in sorted(deleted.get(kind, set())):
             result.changes.append(Change(kind, name, DELETED))
             if not dry_run:
                 instances[kind].delete(name)
-                audit.append(actor.name, "apply.delete", f"{kind}/{name}", {})
+                audit.append(actor.name, AUDIT_ACTIONS[DELETED], f"{kind}/{name}", {})
     if not dry_run:
         session.flush()
     return result
@@ -303,10 +302,9 @@ def apply_sources(
     """Apply YAML texts as one transaction: everything or, on any problem, nothing."""
     documents, problems = load_documents(sources)
     with transaction(factory) as session:
-        result = plan_and_apply(
+        return plan_and_apply(
             session, documents, actor, prune=prune, dry_run=dry_run, problems=problems
         )
-        return result
 
 
 def export_documents(
