@@ -87,3 +87,29 @@ def stage_index(stage: str) -> int:
         return STAGE_ORDER.index(Stage(stage))
     except ValueError:
         return len(STAGE_ORDER)
+
+
+def next_stage(stage: str) -> str | None:
+    """The stage after this one in the forward order (None after expand or when retired)."""
+    index = stage_index(stage)
+    return STAGE_ORDER[index + 1].value if index + 1 < len(STAGE_ORDER) else None
+
+
+def forward_transitions(from_stage: str, to_stage: str) -> list[tuple[str, str]]:
+    """Every gate crossed moving forward from one stage to a later one, in order."""
+    start, end = stage_index(from_stage), stage_index(to_stage)
+    return [(STAGE_ORDER[i].value, STAGE_ORDER[i + 1].value) for i in range(start, min(end, len(STAGE_ORDER) - 1))]
+
+
+def is_forward(from_stage: str, to_stage: str) -> bool:
+    """Whether a move goes forward through the lifecycle (retiring is not forward)."""
+    if to_stage == Stage.RETIRED or from_stage == Stage.RETIRED:
+        return False
+    return stage_index(to_stage) > stage_index(from_stage)
+
+
+def transitions_passed(stage: str) -> list[tuple[str, str]]:
+    """The gates an initiative at this stage has already crossed."""
+    if stage == Stage.RETIRED:
+        return []
+    return forward_transitions(Stage.DEFINE.value, stage)

@@ -1,0 +1,1 @@
+"""Lifecycle gates: policies as code, sign-offs, waivers, decisions, readiness and drift."""
