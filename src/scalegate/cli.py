@@ -13,6 +13,7 @@ from scalegate.access.cli import tokens, users
 from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
 from scalegate.errors import ScalegateError
+from scalegate.gates.cli import advance, gate, readiness, signoff, waive
 from scalegate.manifests.cli import apply, export
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
@@ -47,6 +48,14 @@ app.command("rank")(rank)
 app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(audit, name="audit")
+app.add_typer(gate, name="gate")
+app.command("advance")(advance)
+app.command("signoff")(signoff)
+app.command("waive")(waive)
+app.command("readiness")(readiness)
+
+
+DEFAULT_POLICIES = Path(__file__).parent / "policies"
 
 
 def demo_portfolio_dir() -> Path:
@@ -73,14 +82,26 @@ def root(
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    no_default_policies: bool = typer.Option(
+        False, "--no-default-policies", help="Do not apply the default gates and decision rights."
+    ),
+) -> None:
     """Create the workspace, or upgrade its schema to this version."""
-    workspace = state(ctx).workspace(initialised=False)
+    sg = state(ctx)
+    workspace = sg.workspace(initialised=False)
     before = workspace.revision()
     workspace.upgrade()
     url = workspace.engine.url.render_as_string(hide_password=True)
     if before is None:
         console.print(f"created workspace {url} (schema {workspace.revision()})")
+        if not no_default_policies:
+            # Only a new workspace gets the defaults: an upgrade must not undo local edits.
+            result = apply_sources(
+                workspace.sessions, read_sources([str(DEFAULT_POLICIES)]), sg.actor()
+            )
+            console.print(f"applied {result.totals()['created']} default policy objects")
     elif before != workspace.revision():
         console.print(f"upgraded workspace {url} from {before} to {workspace.revision()}")
     else:
@@ -117,7 +138,7 @@ def demo(
 ) -> None:
     """Create a demo workspace holding a realistic portfolio and serve it."""
     sg = state(ctx)
-    ctx.invoke(init, ctx)
+    ctx.invoke(init, ctx, no_default_policies=False)
     source = demo_portfolio_dir()
     result = apply_sources(sg.workspace().sessions, read_sources([str(source)]), sg.actor())
     totals = result.totals()

@@ -76,3 +76,10 @@ class Forbidden(ScalegateError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, [], "forbidden", 403, 3)
+
+
+class GateBlocked(ScalegateError):
+    """A blocking rule fails and no waiver covers it."""
+
+    def __init__(self, message: str, details: list[Problem] | None = None) -> None:
+        super().__init__(message, details or [], "gate_blocked", 409, 3)

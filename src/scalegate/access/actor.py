@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
-from scalegate.core.decision_rights import may
+from scalegate.core.decision_rights import DEFAULT_RIGHTS, DecisionRights
 from scalegate.errors import Forbidden
 
 
@@ -16,9 +16,9 @@ class Actor:
     name: str
     roles: frozenset[str]
 
-    def require(self, action: str) -> None:
-        """Raise Forbidden unless the actor's roles allow the action."""
-        if not may(self.roles, action):
+    def require(self, action: str, rights: DecisionRights = DEFAULT_RIGHTS) -> None:
+        """Raise Forbidden unless the actor's roles allow the action under these rights."""
+        if not rights.may(self.roles, action):
             held = ", ".join(sorted(self.roles)) or "no role"
             raise Forbidden(f"{self.name} ({held}) may not {action}")
 

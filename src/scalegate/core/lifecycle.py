@@ -98,7 +98,10 @@ def next_stage(stage: str) -> str | None:
 def forward_transitions(from_stage: str, to_stage: str) -> list[tuple[str, str]]:
     """Every gate crossed moving forward from one stage to a later one, in order."""
     start, end = stage_index(from_stage), stage_index(to_stage)
-    return [(STAGE_ORDER[i].value, STAGE_ORDER[i + 1].value) for i in range(start, min(end, len(STAGE_ORDER) - 1))]
+    return [
+        (STAGE_ORDER[i].value, STAGE_ORDER[i + 1].value)
+        for i in range(start, min(end, len(STAGE_ORDER) - 1))
+    ]
 
 
 def is_forward(from_stage: str, to_stage: str) -> bool:

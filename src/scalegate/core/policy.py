@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import cel
@@ -25,7 +25,14 @@ SEVERITIES: tuple[str, ...] = ("blocking", "advisory")
 CONTEXT_VARIABLES = frozenset({"initiative", "evidence", "now"})
 # Evidence keys that capabilities add; named in messages when a rule reads one that is absent.
 EVIDENCE_KEYS: tuple[str, ...] = (
-    "signoffs", "dora", "slos", "outcomes", "usage", "evaluations", "assets", "gates",
+    "signoffs",
+    "dora",
+    "slos",
+    "outcomes",
+    "usage",
+    "evaluations",
+    "assets",
+    "gates",
 )
 _COMPREHENSION = re.compile(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_]\w*)\s*,")
 _MISSING_KEY = re.compile(r"""^['"]?([A-Za-z_][\w-]*)['"]?$""")
@@ -130,7 +137,8 @@ def compile_expression(source: str, kind: str = "expression") -> cel.Program:
 
 def probe_context() -> dict[str, Any]:
     """A context with every initiative field at its empty value and no evidence."""
-    return {"initiative": empty_initiative(), "evidence": {}, "now": datetime(2000, 1, 1)}
+    now = datetime(2000, 1, 1, tzinfo=UTC)
+    return {"initiative": empty_initiative(), "evidence": {}, "now": now}
 
 
 def _probe(program: cel.Program, expect: type, kind: str) -> None:
@@ -273,6 +281,7 @@ def readiness(results: Iterable[RuleResult]) -> dict[str, float | None]:
 
 def input_hash(context: Mapping[str, Any]) -> str:
     """SHA-256 of the evaluation input, so a decision can be tied to exactly what was seen."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, datetime | date):
             return value.isoformat()

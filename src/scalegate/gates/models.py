@@ -1,4 +1,4 @@
-"""Gate tables: policy versions, decision rights, sign-offs, waivers, decisions, sweeps."""
+"""Gate tables: policy versions, sign-offs, waivers, decisions, sweeps."""
 
 from __future__ import annotations
 
@@ -26,16 +26,6 @@ class GatePolicyVersion(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
     current: Mapped[bool] = mapped_column(Boolean, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class DecisionRightsDoc(Base):
-    """The applied DecisionRights document (the one named `default` is in force)."""
-
-    __tablename__ = "decision_rights"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
 class SignOff(Base):

@@ -5,4 +5,6 @@ from __future__ import annotations
 
 def load_kinds() -> None:
     """Import the modules whose handlers register themselves."""
+    import scalegate.access.kinds
+    import scalegate.gates.kinds
     import scalegate.portfolio.kinds  # noqa: F401

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from scalegate.manifests.loader import Path_
@@ -17,6 +17,12 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 NAME_RULE = "must be a lowercase slug: a-z, 0-9 and '-', at most 63 characters"
 
 Spec = dict[str, Any]
+
+
+class StrictModel(BaseModel):
+    """A spec schema that rejects unknown fields, so that typos are reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,16 @@ class KindHandler(ABC):
     def name_problem(cls, name: str) -> str | None:
         """A reason the name is not acceptable for this kind, or None."""
         return None
+
+    @classmethod
+    def semantic_problems(cls, spec: Spec) -> list[tuple[Path_, str]]:
+        """Problems the schema cannot see (e.g. CEL that does not compile): (spec path, message)."""
+        return []
+
+    @classmethod
+    def change_problems(cls, before: Spec, after: Spec) -> list[tuple[Path_, str]]:
+        """Why an update from `before` to `after` may not be made by apply, if it may not."""
+        return []
 
     def references(self, spec: Spec) -> list[Reference]:
         """The other objects this spec names."""

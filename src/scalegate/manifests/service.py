@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scalegate.access.actor import Actor
+from scalegate.access.rights import current_rights
 from scalegate.audit.service import AuditLog
 from scalegate.db import transaction
 from scalegate.errors import Conflict, InvalidInput, NotFound, Problem
@@ -148,7 +149,11 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
             problems.append(_problem(doc, obj, ("spec", *e["loc"]), _friendly(dict(e))))
         # Keep the raw spec so duplicate names and dangling references show up in the same run.
         return Desired(handler, name, spec, doc), problems
-    return Desired(handler, name, handler.canonical(model), doc), problems
+    canonical = handler.canonical(model)
+    for path, message in handler.semantic_problems(canonical):
+        located = _problem(doc, obj, ("spec", *path), message)
+        problems.append(replace(located, path=""))
+    return Desired(handler, name, canonical, doc), problems
 
 
 def _duplicates(desired: list[Desired]) -> list[Problem]:
@@ -238,8 +243,10 @@ def plan_and_apply(
             desired.append(item)
     problems += _duplicates(desired)
     applied_kinds = {item.handler.kind for item in desired}
-    for kind in sorted(applied_kinds):
-        actor.require(next(h for h in handlers() if h.kind == kind).write_action)
+    rights = current_rights(session)
+    for handler in handlers():
+        if handler.kind in applied_kinds:
+            actor.require(handler.write_action, rights)
 
     audit = AuditLog(session)
     if not dry_run:
@@ -262,23 +269,29 @@ def plan_and_apply(
         for kind, objects in existing.items()
     }
     problems += _reference_problems(desired, state, deleted, instances)
+    plan: list[tuple[Desired, str]] = []
+    for handler in handlers():
+        for name, item in wanted.get(handler.kind, {}).items():
+            before = existing[handler.kind].get(name)
+            action = CREATED if before is None else UPDATED if before != item.spec else UNCHANGED
+            plan.append((item, action))
+            if before is not None and action == UPDATED:
+                obj = f"{handler.kind}/{name}"
+                for path, message in handler.change_problems(before, item.spec):
+                    problems.append(_problem(item.document, obj, ("spec", *path), message))
     if problems:
         problems.sort(key=lambda p: (p.file or "~", p.line or 0))
         raise InvalidInput(f"{len(problems)} problem(s); nothing was applied", problems)
 
     result = ApplyResult(dry_run=dry_run)
-    for handler in handlers():
-        kind = handler.kind
+    for item, action in plan:
+        kind, name, doc = item.handler.kind, item.name, item.document
+        result.changes.append(Change(kind, name, action, doc.source, doc.line))
+        if dry_run or action == UNCHANGED:
+            continue
         instance = instances[kind]
-        for name, item in wanted.get(kind, {}).items():
-            before = existing[kind].get(name)
-            action = CREATED if before is None else UPDATED if before != item.spec else UNCHANGED
-            doc = item.document
-            result.changes.append(Change(kind, name, action, doc.source, doc.line))
-            if dry_run or action == UNCHANGED:
-                continue
-            (instance.create if action == CREATED else instance.update)(name, item.spec)
-            audit.append(actor.name, AUDIT_ACTIONS[action], f"{kind}/{name}", {"spec": item.spec})
+        (instance.create if action == CREATED else instance.update)(name, item.spec)
+        audit.append(actor.name, AUDIT_ACTIONS[action], f"{kind}/{name}", {"spec": item.spec})
     for handler in reversed(handlers()):
         kind = handler.kind
         for name in sorted(deleted.get(kind, set())):
@@ -367,8 +380,8 @@ def put_object(
 def delete_object(factory: sessionmaker[Session], actor: Actor, kind: str, name: str) -> None:
     """Delete one object unless another still refers to it."""
     handler = _handler_named(kind)
-    actor.require(handler.write_action)
     with transaction(factory) as session:
+        actor.require(handler.write_action, current_rights(session))
         audit = AuditLog(session)
         audit.lock()
         instances = {h.kind: h(session) for h in handlers()}

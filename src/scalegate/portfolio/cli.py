@@ -8,6 +8,7 @@ from rich.table import Table
 
 from scalegate.cli_support import JsonOption, console, print_json, state
 from scalegate.core.lifecycle import RiskTier, Stage
+from scalegate.gates import service as gates
 from scalegate.portfolio import service
 
 
@@ -52,7 +53,9 @@ def list_(
 
 def show(ctx: typer.Context, name: str, as_json: bool = JsonOption) -> None:
     """Show one initiative in full, with its priority and rank."""
-    document = service.show_initiative(state(ctx).workspace().sessions, name)
+    factory = state(ctx).workspace().sessions
+    document = service.show_initiative(factory, name)
+    document["status"].update(gates.status(factory, name))
     if as_json:
         print_json(document)
     else:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import delete, select
 
+from scalegate.manifests.loader import Path_
 from scalegate.manifests.registry import KindHandler, Reference, Spec, register, without_empties
 from scalegate.portfolio.models import KPI, Hypothesis, Initiative, Rubric, Theme
 from scalegate.portfolio.schemas import InitiativeSpec, KPISpec, RubricSpec, ThemeSpec
@@ -146,6 +147,19 @@ class InitiativeKind(KindHandler):
         super().__init__(session)
         self._theme_ids: dict[str, int] | None = None
         self._kpi_ids: dict[str, int] | None = None
+
+    @classmethod
+    def change_problems(cls, before: Spec, after: Spec) -> list[tuple[Path_, str]]:
+        # Stages move through the gates, never by editing a file.
+        if before.get("stage") != after.get("stage"):
+            return [
+                (
+                    ("stage",),
+                    f"is {before.get('stage')} in the workspace; stage changes go through "
+                    f"`scalegate advance` so that the gates apply",
+                )
+            ]
+        return []
 
     def references(self, spec: Spec) -> list[Reference]:
         refs = [Reference(("theme",), "Theme", spec["theme"])]

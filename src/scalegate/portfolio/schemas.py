@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from pydantic import Field, PositiveFloat
 
 from scalegate.core.lifecycle import DataClass, Direction, KpiKind, Layer, RiskTier, Stage, Tier
+from scalegate.manifests.registry import StrictModel
 
 Score = Field(default=None, ge=1, le=5)
 Text = Field(min_length=1)
-
-
-class StrictModel(BaseModel):
-    """Rejects unknown fields so that typos are reported instead of ignored."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
 
 
 class ThemeSpec(StrictModel):
