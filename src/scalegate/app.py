@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from scalegate import __version__
 from scalegate.errors import ScalegateError
+from scalegate.gates import api as gates_api
 from scalegate.manifests import api as manifests_api
 from scalegate.portfolio import api as portfolio_api
 from scalegate.settings import Settings, get_settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(manifests_api.router)
     app.include_router(portfolio_api.router)
+    app.include_router(gates_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

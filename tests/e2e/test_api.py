@@ -58,7 +58,7 @@ def test_viewer_reads_but_may_not_write(client: TestClient, tokens: dict) -> Non
     assert refused.json() == {
         "error": {
             "code": "forbidden",
-            "message": "viewer@northwind.example (viewer) may not initiative.write",
+            "message": "viewer@northwind.example (viewer) may not theme.write",
             "details": [],
         }
     }
@@ -81,11 +81,21 @@ def test_product_owner_may_change_initiatives_but_not_themes(
     assert created.json()["spec"] == {"title": "Triage", "theme": "ops", "stage": "define"}
     updated = client.put(
         "/api/v1/initiatives/triage",
-        json={"title": "Ticket triage", "theme": "ops", "stage": "prove", "riskTier": "low"},
+        json={"title": "Ticket triage", "theme": "ops", "stage": "define", "riskTier": "low"},
         headers=po,
     )
     assert updated.status_code == 200
-    assert updated.json()["spec"]["stage"] == "prove"
+    assert updated.json()["spec"]["riskTier"] == "low"
+    # Stages move through the gates, not through an edit.
+    moved = client.put(
+        "/api/v1/initiatives/triage",
+        json={"title": "Ticket triage", "theme": "ops", "stage": "adopt"},
+        headers=po,
+    )
+    assert moved.status_code == 422
+    assert moved.json()["error"]["details"][0]["message"].startswith(
+        "is define in the workspace; stage changes go through `scalegate advance`"
+    )
     theme = client.post(
         "/api/v1/themes",
         json={"metadata": {"name": "people"}, "spec": {"title": "People"}},

@@ -60,15 +60,24 @@ def count(ws: Workspace, model: type) -> int:
 def test_create_then_reapply_is_unchanged_then_update(workspace: Workspace) -> None:
     assert apply(workspace, BASE) == {"created": 3, "updated": 0, "unchanged": 0, "deleted": 0}
     assert apply(workspace, BASE) == {"created": 0, "updated": 0, "unchanged": 3, "deleted": 0}
-    changed = BASE.replace("stage: prove", "stage: industrialize")
+    changed = BASE.replace("title: Billing disputes", "title: Billing dispute assistant")
     assert apply(workspace, changed) == {"created": 0, "updated": 1, "unchanged": 2, "deleted": 0}
     with workspace.sessions() as session:
         row = session.scalars(select(Initiative)).one()
-        assert (row.stage, row.score_risk, row.hypotheses[0].target_value) == (
-            "industrialize",
+        assert (row.title, row.score_risk, row.hypotheses[0].target_value) == (
+            "Billing dispute assistant",
             3,
             9.2,
         )
+
+
+def test_apply_never_moves_a_stage(workspace: Workspace) -> None:
+    """Line 17 of BASE holds the stage."""
+    apply(workspace, BASE)
+    assert problems_of(workspace, BASE.replace("stage: prove", "stage: adopt")) == [
+        "p.yaml:17: Initiative/disputes: spec.stage: is prove in the workspace; stage changes go "
+        "through `scalegate advance` so that the gates apply"
+    ]
 
 
 def test_dry_run_reports_and_writes_nothing(workspace: Workspace) -> None:
@@ -168,7 +177,7 @@ spec: {title: Again}
         "p.yaml:35: Initiative/broken: spec.hypotheses[0].kpi: KPI/nothing does not exist",
         "p.yaml:36: Initiative/broken: spec.colour: unknown field",
         "p.yaml:39: Widget/w: kind: unknown kind 'Widget' for apiVersion 'scalegate.dev/v1' "
-        "(known: Theme, KPI, Rubric, Initiative)",
+        "(known: DecisionRights, Theme, KPI, Rubric, Initiative, GatePolicy)",
         "p.yaml:46: KPI/no-title: spec.title: required field is missing",
         "p.yaml:46: KPI/no-title: spec.direction: input should be 'up' or 'down'",
         "p.yaml:50: Theme/ops: metadata.name: duplicate name: also defined at p.yaml:3",

@@ -13,7 +13,12 @@ from scalegate.errors import Forbidden
 def test_admin_may_everything_and_viewer_nothing(action: str) -> None:
     assert may({"admin"}, action)
     assert not may({"viewer"}, action)
-    assert not may({"executive"}, action)
+
+
+def test_executives_approve_big_transitions_but_edit_nothing() -> None:
+    assert may({"executive"}, "advance:expand")
+    assert not may({"executive"}, "advance:industrialize")
+    assert not any(may({"executive"}, a) for a in DECISION_RIGHTS if a.endswith(".write"))
 
 
 def test_product_owner_writes_initiatives_but_not_themes() -> None:
