@@ -1,0 +1,203 @@
+"""Every shipped rule passing and failing on hand-made initiatives (DESIGN.md gate table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scalegate.core.policy import evaluate_policies
+from tests.gates_support import context, default_policies, signed
+
+OUTCOME = {"user": "Agents", "task": "Resolve disputes", "result": "-20% AHT", "constraints": "EU"}
+HYPOTHESIS = {
+    "kpi": "aht",
+    "baseline": {"value": 11.5, "at": "2026-03-01"},
+    "target": {"value": 9.2, "by": "2026-12-31"},
+}
+ADOPTION = {
+    "kpi": "weekly-active-share",
+    "status": "achieved",
+    "progress": 1.0,
+    "layer": "adoption",
+    "tier": "business",
+    "verdict": None,
+}
+BUSINESS = {
+    "kpi": "aht",
+    "status": "on-track",
+    "progress": 0.4,
+    "layer": "operational",
+    "tier": "business",
+    "verdict": "validated",
+}
+
+# rule -> (spec and evidence that pass, spec and evidence that fail)
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "outcome-statement-complete": (
+        {"spec": {"outcome": OUTCOME}},
+        {"spec": {"outcome": {**OUTCOME, "constraints": ""}}},
+    ),
+    "hypothesis-stated": (
+        {"spec": {"hypotheses": [{"kpi": "x"}, HYPOTHESIS]}},
+        {"spec": {"hypotheses": [{"kpi": "aht", "baseline": {"value": 11.5}}]}},
+    ),
+    "sponsor-and-outcome-owner": (
+        {"spec": {"owners": {"sponsor": "s@x", "outcome": "o@x"}}},
+        {"spec": {"owners": {"sponsor": "s@x"}}},
+    ),
+    "risk-tier-and-data-classes": (
+        {"spec": {"riskTier": "high", "dataClasses": ["internal"]}},
+        {"spec": {"riskTier": "high"}},
+    ),
+    "pilot-evidence": (
+        {
+            "evidence": {
+                "outcomes": {
+                    "hypotheses": [],
+                    "experiments": [{"kpi": "aht", "verdict": "validated"}],
+                }
+            }
+        },
+        {
+            "evidence": {
+                "outcomes": {
+                    "hypotheses": [{**BUSINESS, "status": "at-risk", "progress": -0.1}],
+                    "experiments": [],
+                }
+            }
+        },
+    ),
+    "risk-and-data-review-signed": (
+        {"evidence": {"signoffs": signed("risk-review", "data-review")}},
+        {"evidence": {"signoffs": signed("risk-review")}},
+    ),
+    "platform-and-risk-owners": (
+        {"spec": {"owners": {"platform": "p@x", "risk": "r@x"}}},
+        {"spec": {"owners": {"platform": "p@x"}}},
+    ),
+    "evaluation-pass-rate": (
+        {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": {"passRate": 0.92}}},
+        {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": {"passRate": 0.85}}},
+    ),
+    "deploys-through-pipeline": (
+        {"evidence": {"dora": {"deployments": 14, "leadTimeHours": {"p50": 20.5, "p90": 70.0}}}},
+        {"evidence": {"dora": {"deployments": 0, "leadTimeHours": {"p50": None, "p90": None}}}},
+    ),
+    "slos-met": (
+        {"evidence": {"slos": [{"name": "a", "met": True}, {"name": "b", "met": True}]}},
+        {"evidence": {"slos": [{"name": "a", "met": True}, {"name": "b", "met": False}]}},
+    ),
+    "security-tests-passing": (
+        {"evidence": {"signoffs": signed("security-review")}},
+        {"evidence": {"signoffs": signed("risk-review")}},
+    ),
+    "standard-interface-published": (
+        {"evidence": {"assets": {"published": [{"kind": "prompt"}, {"kind": "interface"}]}}},
+        {"evidence": {"assets": {"published": [{"kind": "prompt"}]}}},
+    ),
+    "cost-per-transaction-known": (
+        {"evidence": {"usage": {"models": [], "costPerTransaction": 0.031}}},
+        {"evidence": {"usage": {"models": [], "costPerTransaction": None}}},
+    ),
+    "service-owner-and-support-model": (
+        {"spec": {"owners": {"service": "s@x"}}, "evidence": {"signoffs": signed("support-model")}},
+        {"spec": {"owners": {"service": "s@x"}}},
+    ),
+    "change-plan-and-training-signed": (
+        {"evidence": {"signoffs": signed("change-plan", "training-artifacts")}},
+        {"evidence": {"signoffs": signed("change-plan")}},
+    ),
+    "adoption-target-met": (
+        {"evidence": {"outcomes": {"hypotheses": [ADOPTION], "experiments": []}}},
+        {
+            "evidence": {
+                "outcomes": {"hypotheses": [{**ADOPTION, "status": "on-track"}], "experiments": []}
+            }
+        },
+    ),
+    "business-kpi-validated": (
+        {"evidence": {"outcomes": {"hypotheses": [BUSINESS], "experiments": []}}},
+        {
+            "evidence": {
+                "outcomes": {
+                    "hypotheses": [{**BUSINESS, "verdict": "inconclusive"}],
+                    "experiments": [],
+                }
+            }
+        },
+    ),
+    "no-blocking-failures-in-last-review": (
+        {"evidence": {"gates": {"lastSweepAt": "2026-11-20T00:00:00Z", "blockingFailures": []}}},
+        {
+            "evidence": {
+                "gates": {"lastSweepAt": "2026-11-20T00:00:00Z", "blockingFailures": ["slos-met"]}
+            }
+        },
+    ),
+    "reusable-assets-published": (
+        {"evidence": {"assets": {"published": [{"kind": "prompt"}]}}},
+        {"evidence": {"assets": {"published": []}}},
+    ),
+    "reuse-review-done": (
+        {"evidence": {"signoffs": signed("reuse-review")}},
+        {"evidence": {"signoffs": {}}},
+    ),
+}
+
+
+def result_of(rule: str, case: dict[str, Any]) -> tuple[bool, str]:
+    ctx = context(case.get("spec"), **case.get("evidence", {}))
+    results = [r for r in evaluate_policies(default_policies().values(), ctx) if r.name == rule]
+    assert len(results) == 1, f"{rule} is not in the bundle exactly once"
+    return results[0].passed, results[0].message
+
+
+def test_every_shipped_rule_has_cases() -> None:
+    shipped = {r.name for p in default_policies().values() for r in p.rules}
+    assert shipped == set(CASES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_passes_on_its_passing_initiative(rule: str) -> None:
+    assert result_of(rule, CASES[rule][0])[0] is True
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fails_on_its_failing_initiative(rule: str) -> None:
+    assert result_of(rule, CASES[rule][1])[0] is False
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("slos-met", "Every SLO is defined and met over its window (no slos evidence)"),
+        (
+            "deploys-through-pipeline",
+            "Deployment evidence from the pipeline exists and the DORA "
+            "figures are known (no dora evidence)",
+        ),
+        (
+            "pilot-evidence",
+            "A hypothesis is moving toward its target, or an experiment validated "
+            "the benefit (no outcomes evidence)",
+        ),
+    ],
+)
+def test_absent_evidence_fails_with_its_name(rule: str, message: str) -> None:
+    assert result_of(rule, {}) == (False, message)
+
+
+def test_evaluation_rule_passes_where_no_ai_is_used() -> None:
+    assert result_of("evaluation-pass-rate", {})[0] is True
+    assert result_of("evaluation-pass-rate", {"evidence": {"usage": {"models": []}}})[0] is True
+
+
+def test_risk_review_message_names_what_is_missing() -> None:
+    assert result_of(
+        "risk-and-data-review-signed", {"evidence": {"signoffs": signed("data-review")}}
+    ) == (False, "The risk review is not signed")
+    assert result_of("risk-and-data-review-signed", {}) == (
+        False,
+        "Neither the risk review nor the data review is signed",
+    )
