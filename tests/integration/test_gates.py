@@ -352,3 +352,37 @@ def test_show_lists_waivers_with_their_state(gated: Workspace) -> None:
     assert status["waivers"][0]["active"] is True
     later = gates.status(gated.sessions, "disputes", as_of=NOW + timedelta(days=20))
     assert later["waivers"][0]["active"] is False
+
+
+def test_every_decision_is_audited_in_order(gated: Workspace) -> None:
+    gates.sign_off(
+        gated.sessions, CONTROLS, "disputes", "risk-review", "https://grc/r/1", as_of=NOW
+    )
+    gates.waive(
+        gated.sessions, CONTROLS, "disputes", ["slos-met"], date(2026, 12, 1), "Sandbox", as_of=NOW
+    )
+    gates.advance(gated.sessions, OWNER, "disputes", "prove", as_of=NOW)
+    with pytest.raises(GateBlocked):
+        gates.advance(gated.sessions, OFFICE, "disputes", "industrialize", as_of=NOW)
+    gates.sweep(gated.sessions, CONTROLS, as_of=NOW)
+    records = list(reversed(audit.recent(gated.sessions, limit=5)))
+    assert [(r.actor, r.action) for r in records] == [
+        ("risk@northwind.example", "gate.signoff"),
+        ("risk@northwind.example", "gate.waive"),
+        ("po@northwind.example", "gate.advance"),
+        ("vo@northwind.example", "gate.hold"),
+        ("risk@northwind.example", "gate.sweep"),
+    ]
+    assert records[0].payload["artifact"] == "https://grc/r/1"
+    assert records[1].payload == {
+        "rules": ["slos-met"],
+        "until": "2026-12-02T00:00:00+00:00",
+        "rationale": "Sandbox",
+    }
+    # risk-review is signed but data-review is not, so the review rule still fails.
+    assert records[3].payload["failing"] == [
+        "pilot-evidence",
+        "risk-and-data-review-signed",
+        "platform-and-risk-owners",
+    ]
+    assert audit.verify(gated.sessions).ok
