@@ -19,13 +19,18 @@ import yaml
 
 import scalegate
 from bench.harness import emit, machine, progress, timed
+from scalegate.core.decision_rights import DEFAULT_SIGNOFF_ITEMS
 from scalegate.core.policy import (
+    OUTCOME_FIELDS,
     Policy,
     Prepared,
     compile_policy,
     evaluate_policies,
     initiative_context,
     prepare,
+)
+from scalegate.core.policy import (
+    OWNER_FIELDS as OWNER_ROLES,
 )
 
 T = TypeVar("T")
@@ -50,17 +55,7 @@ KPIS = (
     ("deployment-frequency", "operational", "delivery"),
     ("service-availability", "operational", "reliability"),
 )
-OUTCOME_FIELDS = ("user", "task", "result", "constraints")
-OWNER_ROLES = ("sponsor", "outcome", "platform", "risk", "measurement", "service")
-SIGNOFF_ITEMS = (
-    "risk-review",
-    "data-review",
-    "security-review",
-    "change-plan",
-    "training-artifacts",
-    "support-model",
-    "reuse-review",
-)
+SIGNOFF_ITEMS = DEFAULT_SIGNOFF_ITEMS
 STATUSES = ("not-started", "off-track", "on-track", "achieved")
 VERDICTS = ("validated", "inconclusive", "refuted", None)
 MODELS = ("gpt-4o", "claude-sonnet", "llama-3-70b", "mistral-large")

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import delete, select
 
 from scalegate.access.models import DecisionRightsDoc
 from scalegate.access.rights import RIGHTS_NAME
-from scalegate.core.decision_rights import ACTION_PATTERN, ROLES
+from scalegate.core.decision_rights import ACTION_PATTERN, Role
 from scalegate.manifests.registry import KindHandler, Spec, StrictModel, register
-
-Role = Literal[
-    "admin",
-    "executive",
-    "value-office",
-    "product-owner",
-    "platform",
-    "controls",
-    "enablement",
-    "viewer",
-]
-assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
 
 
 class DecisionRightsSpec(StrictModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-ROLES: tuple[str, ...] = (
+Role = Literal[
     "admin",
     "executive",
     "value-office",
@@ -15,7 +16,8 @@ ROLES: tuple[str, ...] = (
     "controls",
     "enablement",
     "viewer",
-)
+]
+ROLES: tuple[str, ...] = get_args(Role)
 
 DEFAULT_SIGNOFF_ITEMS: tuple[str, ...] = (
     "sponsor-approval",
