@@ -163,7 +163,7 @@ def _evidence(rng: random.Random) -> dict[str, Any]:
         p50 = round(rng.uniform(1, 72), 1)
         evidence["dora"] = {
             "deployments": rng.randint(0, 60),
-            "leadTimeHours": {
+            "lead_time_hours": {
                 "p50": p50 if rng.random() < 0.85 else None,
                 "p90": round(p50 * rng.uniform(1.2, 4), 1),
             },

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from scalegate import __version__
 from scalegate.errors import ScalegateError
+from scalegate.evidence import api as evidence_api
 from scalegate.gates import api as gates_api
 from scalegate.manifests import api as manifests_api
 from scalegate.portfolio import api as portfolio_api
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(manifests_api.router)
     app.include_router(portfolio_api.router)
     app.include_router(gates_api.router)
+    app.include_router(evidence_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,15 @@ from scalegate.access.cli import tokens, users
 from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
 from scalegate.errors import ScalegateError
+from scalegate.evidence.cli import ingest, metrics_app
+from scalegate.evidence.demo import demo_delivery
+from scalegate.evidence.service import ingest as ingest_events
 from scalegate.gates.cli import advance, gate, readiness, signoff, waive
 from scalegate.manifests.cli import apply, export
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
 from scalegate.portfolio.cli import list_, rank, show
+from scalegate.portfolio.service import list_initiatives
 
 
 class ScalegateGroup(TyperGroup):
@@ -49,6 +55,8 @@ app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(audit, name="audit")
 app.add_typer(gate, name="gate")
+app.add_typer(metrics_app, name="metrics")
+app.command("ingest")(ingest)
 app.command("advance")(advance)
 app.command("signoff")(signoff)
 app.command("waive")(waive)
@@ -144,6 +152,16 @@ def demo(
     totals = result.totals()
     console.print(
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items())
+    )
+    factory = sg.workspace().sessions
+    rows = [(r.name, r.stage, r.services) for r in list_initiatives(factory)]
+    events = demo_delivery(rows, datetime.now(UTC).date())
+    delivered = ingest_events(
+        factory, sg.actor(), "\n".join(json.dumps(e) for e in events), "jsonl", source="demo"
+    )
+    console.print(
+        f"demo delivery history: {delivered.stored} events stored, "
+        f"{delivered.duplicates} already there"
     )
     console.print(
         "API access: scalegate user add you@example.com --role admin && "

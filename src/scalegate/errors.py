@@ -19,6 +19,8 @@ class Problem:
         where = ""
         if self.file is not None:
             where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        elif self.line is not None:
+            where = f"{self.line}: "  # a line of a batch read from standard input or a request
         obj = f"{self.object}: " if self.object else ""
         path = f"{self.path}: " if self.path else ""
         return f"{where}{obj}{path}{self.message}"

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     echo_sql: bool = False
+    production_environments: list[str] = ["production", "prod"]
+    github_webhook_secret: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ def import_models() -> None:
     """Import every table module so the metadata is complete."""
     import scalegate.access.models
     import scalegate.audit.models
+    import scalegate.evidence.models
     import scalegate.gates.models
     import scalegate.portfolio.models  # noqa: F401
 

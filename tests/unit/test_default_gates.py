@@ -81,8 +81,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": {"passRate": 0.85}}},
     ),
     "deploys-through-pipeline": (
-        {"evidence": {"dora": {"deployments": 14, "leadTimeHours": {"p50": 20.5, "p90": 70.0}}}},
-        {"evidence": {"dora": {"deployments": 0, "leadTimeHours": {"p50": None, "p90": None}}}},
+        {"evidence": {"dora": {"deployments": 14, "lead_time_hours": {"p50": 20.5, "p90": 70.0}}}},
+        {"evidence": {"dora": {"deployments": 0, "lead_time_hours": {"p50": None, "p90": None}}}},
     ),
     "slos-met": (
         {"evidence": {"slos": [{"name": "a", "met": True}, {"name": "b", "met": True}]}},

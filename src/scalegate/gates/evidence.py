@@ -22,8 +22,14 @@ def provides(provider: EvidenceProvider) -> EvidenceProvider:
     return provider
 
 
+def _load_providers() -> None:
+    """Import the capabilities' provider modules; each registers itself on import."""
+    import scalegate.evidence.gate_evidence  # noqa: F401
+
+
 def gather(session: Session, initiative: Initiative, as_of: datetime) -> dict[str, Any]:
     """The evidence map for one initiative as of a moment."""
+    _load_providers()
     evidence: dict[str, Any] = {}
     for provider in _PROVIDERS:
         evidence.update(provider(session, initiative, as_of))

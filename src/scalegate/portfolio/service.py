@@ -31,6 +31,7 @@ class InitiativeSummary:
     owners: dict[str, str]
     priority: float | None
     rank: int | None
+    services: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for --json and the API."""
@@ -90,6 +91,7 @@ def list_initiatives(
                 _owners_in_order(row.owners or {}),
                 ranked[row.name].priority,
                 ranked[row.name].rank,
+                list(row.services or []),
             )
             for row in session.scalars(query)
             if owner is None or owner in (row.owners or {}).values()

@@ -1,0 +1,1 @@
+"""Delivery evidence: deployments, incidents and changes, read from events, turned into metrics."""

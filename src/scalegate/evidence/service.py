@@ -1,0 +1,315 @@
+"""Evidence ingest: one path for every event kind, idempotent by id, atomic per batch."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalegate.access.actor import Actor
+from scalegate.access.rights import current_rights
+from scalegate.audit.service import AuditLog
+from scalegate.db import transaction
+from scalegate.errors import InvalidInput, Problem
+from scalegate.evidence.adapters import parse_batch
+from scalegate.evidence.models import (
+    ChangeRecord,
+    DeploymentCommit,
+    DeploymentRecord,
+    IncidentRecord,
+)
+from scalegate.evidence.schemas import (
+    BaseEvent,
+    ChangeEvent,
+    DeploymentEvent,
+    IncidentEvent,
+    IncidentResolvedEvent,
+)
+from scalegate.portfolio.models import Initiative
+from scalegate.settings import get_settings
+
+CHUNK = 500
+Progress = Callable[[int], None]
+T = TypeVar("T")
+
+
+@dataclass
+class IngestResult:
+    """What a batch did: events stored, updated, already known, or skipped by the adapter."""
+
+    received: int = 0
+    stored: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for --json and the API."""
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "byType": dict(sorted(self.by_type.items())),
+        }
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def production_environments() -> frozenset[str]:
+    """Environment names that count as production (SCALEGATE_PRODUCTION_ENVIRONMENTS)."""
+    return frozenset(e.lower() for e in get_settings().production_environments)
+
+
+class _Batch:
+    """Stores one validated batch inside the caller's transaction."""
+
+    def __init__(self, session: Session, result: IngestResult, progress: Progress | None) -> None:
+        self.session = session
+        self.result = result
+        self.progress = progress or (lambda _n: None)
+
+    def _count(self, kind: str, n: int = 1) -> None:
+        self.result.by_type[kind] = self.result.by_type.get(kind, 0) + n
+
+    def changes(self, events: list[ChangeEvent]) -> None:
+        known = _existing(self.session, ChangeRecord.id, [e.id for e in events])
+        rows = [
+            {
+                "id": e.id,
+                "service": e.service,
+                "sha": e.sha,
+                "merged_at": e.merged_at,
+                "deployment_id": None,
+                "initiative": e.initiative,
+            }
+            for e in events
+            if e.id not in known
+        ]
+        for chunk in _chunks(rows):
+            self.session.execute(insert(ChangeRecord), list(chunk))
+        self._stored("change", len(rows), len(events) - len(rows))
+
+    def _stored(self, kind: str, stored: int, duplicates: int) -> None:
+        self.result.stored += stored
+        self.result.duplicates += duplicates
+        self._count(kind, stored)
+        self.progress(stored + duplicates)
+
+    def deployments(self, events: list[DeploymentEvent]) -> None:
+        known = _existing(self.session, DeploymentRecord.id, [e.id for e in events])
+        fresh = sorted((e for e in events if e.id not in known), key=lambda e: e.finished_at)
+        for chunk in _chunks(fresh):
+            self.session.execute(
+                insert(DeploymentRecord),
+                [
+                    {
+                        "id": e.id,
+                        "service": e.service,
+                        "environment": e.environment,
+                        "status": e.status,
+                        "finished_at": e.finished_at,
+                        "rollback_of": e.rollback_of,
+                        "remediates": list(e.remediates),
+                        "initiative": e.initiative,
+                    }
+                    for e in chunk
+                ],
+            )
+            commits = [
+                {"deployment_id": e.id, "sha": c.sha, "committed_at": c.committed_at}
+                for e in chunk
+                for c in e.commits
+            ]
+            for commit_chunk in _chunks(commits, 5 * CHUNK):
+                self.session.execute(insert(DeploymentCommit), list(commit_chunk))
+            self.progress(len(chunk))
+        self._attach_changes(fresh)
+        self.result.stored += len(fresh)
+        self.result.duplicates += len(events) - len(fresh)
+        self._count("deployment", len(fresh))
+        self.progress(len(events) - len(fresh))
+
+    def _attach_changes(self, deployments: list[DeploymentEvent]) -> None:
+        """Merged changes of a service ship with its next successful production deployment."""
+        production = production_environments()
+        shipping = [
+            d for d in deployments if d.status == "success" and d.environment.lower() in production
+        ]
+        services = sorted({d.service for d in shipping})
+        if not services:
+            return
+        pending: dict[str, list[ChangeRecord]] = defaultdict(list)
+        for chunk in _chunks(services):
+            rows = self.session.scalars(
+                select(ChangeRecord)
+                .where(ChangeRecord.service.in_(chunk), ChangeRecord.deployment_id.is_(None))
+                .order_by(ChangeRecord.merged_at)
+            )
+            for row in rows:
+                pending[row.service].append(row)
+        for deployment in shipping:
+            waiting = pending.get(deployment.service, [])
+            ready = [c for c in waiting if c.merged_at <= deployment.finished_at]
+            if not ready:
+                continue
+            pending[deployment.service] = [
+                c for c in waiting if c.merged_at > deployment.finished_at
+            ]
+            for change in ready:
+                change.deployment_id = deployment.id
+            self.session.execute(
+                insert(DeploymentCommit),
+                [
+                    {"deployment_id": deployment.id, "sha": c.sha, "committed_at": c.merged_at}
+                    for c in ready
+                ],
+            )
+
+    def incidents(self, events: list[IncidentEvent]) -> None:
+        known = {
+            row.id: row
+            for chunk in _chunks([e.id for e in events])
+            for row in self.session.scalars(
+                select(IncidentRecord).where(IncidentRecord.id.in_(chunk))
+            )
+        }
+        stored = duplicates = updated = 0
+        rows = []
+        for e in events:
+            row = known.get(e.id)
+            if row is None:
+                rows.append(
+                    {
+                        "id": e.id,
+                        "service": e.service,
+                        "opened_at": e.opened_at,
+                        "resolved_at": e.resolved_at,
+                        "caused_by": e.caused_by,
+                        "initiative": e.initiative,
+                    }
+                )
+                stored += 1
+            elif row.resolved_at is None and e.resolved_at is not None:
+                row.resolved_at = e.resolved_at  # the same incident, now resolved
+                updated += 1
+            else:
+                duplicates += 1
+        for chunk in _chunks(rows):
+            self.session.execute(insert(IncidentRecord), list(chunk))
+        self.result.updated += updated
+        self._stored("incident", stored, duplicates)
+
+    def resolutions(self, events: list[tuple[int, IncidentResolvedEvent]]) -> list[Problem]:
+        problems = []
+        for line, e in events:
+            row = self.session.get(IncidentRecord, e.id)
+            if row is None:
+                problems.append(Problem("id", f"no incident {e.id} to resolve", line=line))
+            elif row.resolved_at is None:
+                if e.resolved_at < row.opened_at:
+                    problems.append(
+                        Problem("resolved_at", "is before the incident opened", line=line)
+                    )
+                    continue
+                self.session.execute(
+                    update(IncidentRecord)
+                    .where(IncidentRecord.id == e.id)
+                    .values(resolved_at=e.resolved_at)
+                )
+                self.result.updated += 1
+            else:
+                self.result.duplicates += 1
+        self._count("incident_resolved", len(events) - len(problems))
+        return problems
+
+
+def _first_of_each_id(
+    events: list[tuple[int, BaseEvent]], result: IngestResult
+) -> list[tuple[int, BaseEvent]]:
+    """Within a batch, a repeated id is a duplicate of its first occurrence."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for line, event in events:
+        key = ("incident" if event.type == "incident_resolved" else event.type, event.id)
+        if event.type != "incident_resolved" and key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        kept.append((line, event))
+    return kept
+
+
+def _initiative_problems(session: Session, events: list[tuple[int, BaseEvent]]) -> list[Problem]:
+    named = {e.initiative for _, e in events if e.initiative}
+    if not named:
+        return []
+    known = set(session.scalars(select(Initiative.name).where(Initiative.name.in_(named))))
+    return [
+        Problem("initiative", f"no initiative named {e.initiative}", line=line)
+        for line, e in events
+        if e.initiative and e.initiative not in known
+    ]
+
+
+def _raise_if(problems: list[Problem], stored_nothing: str) -> None:
+    if problems:
+        problems.sort(key=lambda p: p.line or 0)
+        raise InvalidInput(f"{len(problems)} problem(s); {stored_nothing}", problems)
+
+
+def ingest(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    text: str,
+    format: str = "auto",
+    source: str = "<stdin>",
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Validate a whole batch, then store it in one transaction, or nothing at all."""
+    parsed = parse_batch(text, format)
+    result = IngestResult(received=len(parsed.events), skipped=len(parsed.skipped))
+    _raise_if(parsed.problems, "nothing from this batch was stored")
+    events = _first_of_each_id(parsed.events, result)
+    by_type: dict[str, list[tuple[int, BaseEvent]]] = defaultdict(list)
+    for line, event in events:
+        by_type[event.type].append((line, event))
+    with transaction(factory) as session:
+        actor.require("evidence.write", current_rights(session))
+        _raise_if(_initiative_problems(session, events), "nothing from this batch was stored")
+        batch = _Batch(session, result, progress)
+        batch.changes([e for _, e in by_type["change"] if isinstance(e, ChangeEvent)])
+        batch.incidents([e for _, e in by_type["incident"] if isinstance(e, IncidentEvent)])
+        batch.deployments([e for _, e in by_type["deployment"] if isinstance(e, DeploymentEvent)])
+        resolutions = [
+            (n, e) for n, e in by_type["incident_resolved"] if isinstance(e, IncidentResolvedEvent)
+        ]
+        _raise_if(batch.resolutions(resolutions), "nothing from this batch was stored")
+        AuditLog(session).append(
+            actor.name,
+            "evidence.ingest",
+            f"Evidence/{source}",
+            {
+                "format": format,
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                **result.as_dict(),
+            },
+        )
+    return result
