@@ -58,7 +58,6 @@ def service_history(
     """Deployments with commits, failures, rollbacks and incidents for one service."""
     events: list[dict[str, Any]] = []
     start = today - timedelta(days=HISTORY_DAYS)
-    serial = 0
     previous: str | None = None
     per_weekday = profile.deploys_per_week / 5
     days = [start + timedelta(days=offset) for offset in range(HISTORY_DAYS)]
@@ -69,8 +68,7 @@ def service_history(
         if day.weekday() < 5
         for _ in range(int(per_weekday) + (rng.random() < per_weekday % 1))
     ]
-    for day in slots:
-        serial += 1
+    for serial, day in enumerate(slots, start=1):
         deployment_id = f"{service}-{serial:04d}"
         finished = _at(day, rng)
         commits = [
