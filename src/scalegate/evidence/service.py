@@ -175,13 +175,15 @@ class _Batch:
             ]
             for change in ready:
                 change.deployment_id = deployment.id
-            self.session.execute(
-                insert(DeploymentCommit),
-                [
-                    {"deployment_id": deployment.id, "sha": c.sha, "committed_at": c.merged_at}
-                    for c in ready
-                ],
-            )
+            # A change the pipeline already listed as a commit is not shipped twice.
+            listed = {c.sha for c in deployment.commits}
+            extra = [
+                {"deployment_id": deployment.id, "sha": c.sha, "committed_at": c.merged_at}
+                for c in ready
+                if c.sha not in listed
+            ]
+            if extra:
+                self.session.execute(insert(DeploymentCommit), extra)
 
     def incidents(self, events: list[IncidentEvent]) -> None:
         known = {
