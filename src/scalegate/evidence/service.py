@@ -87,7 +87,8 @@ class _Batch:
         self.progress = progress or (lambda _n: None)
 
     def _count(self, kind: str, n: int = 1) -> None:
-        self.result.by_type[kind] = self.result.by_type.get(kind, 0) + n
+        if n:
+            self.result.by_type[kind] = self.result.by_type.get(kind, 0) + n
 
     def changes(self, events: list[ChangeEvent]) -> None:
         known = _existing(self.session, ChangeRecord.id, [e.id for e in events])
