@@ -15,7 +15,16 @@ from typing import Any
 import yaml
 from sqlalchemy import insert, select
 
-from bench.harness import KINDS, Skipped, emit, fresh_database, machine, progress, timed
+from bench.harness import (
+    KINDS,
+    Skipped,
+    emit,
+    fresh_database,
+    machine,
+    positive_int,
+    progress,
+    timed,
+)
 from scalegate.access.actor import Actor
 from scalegate.manifests.service import apply_sources
 from scalegate.portfolio.models import KPI, Hypothesis, Initiative, Theme
@@ -274,16 +283,9 @@ def measure(kind: str, portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.apply_portfolio", description=__doc__)
-    parser.add_argument("--initiatives", type=_positive, default=DEFAULT_INITIATIVES)
+    parser.add_argument("--initiatives", type=positive_int, default=DEFAULT_INITIATIVES)
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated portfolio")
     parser.add_argument(
         "--databases",

@@ -18,7 +18,7 @@ import cel
 import yaml
 
 import scalegate
-from bench.harness import emit, machine, progress, timed
+from bench.harness import emit, machine, positive_int, progress, timed
 from scalegate.core.decision_rights import DEFAULT_SIGNOFF_ITEMS
 from scalegate.core.policy import (
     OUTCOME_FIELDS,
@@ -313,16 +313,9 @@ def _coverage(rule_names: list[str], outcomes: list[list[bool]]) -> tuple[int, l
     return passed, one_sided
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.gate_rules", description=__doc__)
-    parser.add_argument("--initiatives", type=_positive, default=DEFAULT_INITIATIVES)
+    parser.add_argument("--initiatives", type=positive_int, default=DEFAULT_INITIATIVES)
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated contexts")
     parser.add_argument(
         "--min-seconds",

@@ -5,6 +5,7 @@ Benchmarks print exactly one JSON object on stdout (via `emit`); progress goes t
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -90,3 +91,11 @@ def emit(figures: dict[str, Any]) -> None:
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def positive_int(value: str) -> int:
+    """An argparse type for sizes: a whole number of at least 1."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
