@@ -30,7 +30,11 @@ class DeploymentCommit(Base):
     """A commit shipped by a deployment."""
 
     __tablename__ = "deployment_commit"
-    __table_args__ = (Index("ix_deployment_commit_deployment", "deployment_id"),)
+    __table_args__ = (
+        Index("ix_deployment_commit_deployment", "deployment_id"),
+        # Finds whether a recent commit already reached production before a window.
+        Index("ix_deployment_commit_sha", "sha"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
