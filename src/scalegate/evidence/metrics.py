@@ -18,6 +18,7 @@ from scalegate.evidence.service import CHUNK, production_environments
 from scalegate.portfolio.models import Initiative
 
 EVIDENCE_WINDOW_DAYS = 90
+SHA_LOOKUP_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,16 @@ def _filters(session: Session, scope: Scope, table: Any) -> ColumnElement[bool]:
         and session.scalar(select(Initiative.id).where(Initiative.name == scope.name)) is None
     ):
         raise NotFound(f"no initiative named {scope.name}")
-    # An explicit initiative on an event wins over the service mapping.
+    # An explicit initiative on an event wins over the service mapping. Naming every candidate
+    # service up front lets the database use its (service, time) index despite the OR.
+    named = set(
+        session.scalars(select(table.service).where(table.initiative == scope.name).distinct())
+    )
+    candidates = sorted(named | set(services or []))
+    if not candidates:
+        return false()
     mapped = and_(table.initiative.is_(None), table.service.in_(services)) if services else false()
-    return or_(table.initiative == scope.name, mapped)
+    return and_(table.service.in_(candidates), or_(table.initiative == scope.name, mapped))
 
 
 def load_delivery(
@@ -136,22 +144,31 @@ def _shipped_before(
     if not shas:
         return []
     production = sorted(production_environments())
-    shipped: dict[str, set[str]] = defaultdict(set)
-    for start in range(0, len(shas), CHUNK):
-        found = session.execute(
-            select(DeploymentRecord.service, DeploymentCommit.sha)
-            .join(DeploymentRecord, DeploymentRecord.id == DeploymentCommit.deployment_id)
-            .where(
-                in_scope,
-                DeploymentRecord.finished_at < since,
-                DeploymentRecord.status == "success",
-                func.lower(DeploymentRecord.environment).in_(production),
-                DeploymentCommit.sha.in_(shas[start : start + CHUNK]),
-            )
-            .distinct()
+    earlier = (
+        select(DeploymentRecord.service, DeploymentCommit.sha)
+        .join(DeploymentRecord, DeploymentRecord.id == DeploymentCommit.deployment_id)
+        .where(
+            in_scope,
+            DeploymentRecord.finished_at < since,
+            DeploymentRecord.status == "success",
+            func.lower(DeploymentRecord.environment).in_(production),
         )
-        for service, sha in found:
-            shipped[service].add(sha)
+    )
+    shipped: dict[str, set[str]] = defaultdict(set)
+    wanted = set(shas)
+    if len(shas) <= SHA_LOOKUP_LIMIT:
+        # Few recent commits: look each up by the sha index.
+        batches = [
+            earlier.where(DeploymentCommit.sha.in_(shas[i : i + CHUNK]))
+            for i in range(0, len(shas), CHUNK)
+        ]
+    else:
+        # Many (a long window over a big scope): one pass over the earlier commits is cheaper.
+        batches = [earlier]
+    for query in batches:
+        for service, sha in session.execute(query):
+            if sha in wanted:
+                shipped[service].add(sha)
     before = since - timedelta(microseconds=1)
     return [
         Deployment(
