@@ -25,6 +25,7 @@ def import_models() -> None:
     import scalegate.audit.models
     import scalegate.evidence.models
     import scalegate.gates.models
+    import scalegate.outcomes.models
     import scalegate.portfolio.models  # noqa: F401
 
 

@@ -8,8 +8,10 @@ Pure: no database, no clock, no file I/O. The mappings are documented in docs/ev
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,9 +95,28 @@ def read_batch(text: str, format: str = "auto") -> BatchRead:
     return batch
 
 
-def parse_batch(text: str, format: str = "auto") -> ParsedBatch:
+def read_csv(text: str, kind: str | None) -> BatchRead:
+    """Rows of a CSV file with a header, each an event of `kind`; numbers are CSV line numbers."""
+    batch = BatchRead()
+    if not kind:
+        batch.problems.append(Problem("kind", "CSV needs --kind (for example kpi or kpi_summary)"))
+        return batch
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    for row in reader:
+        if None in row:
+            batch.problems.append(
+                Problem("", "more values than columns in the header", line=reader.line_num)
+            )
+            continue
+        # Empty cells mean "not given", so optional columns can be left blank.
+        fields = {column: value for column, value in row.items() if value not in ("", None)}
+        batch.items.append((reader.line_num, {"type": kind, **fields}))
+    return batch
+
+
+def parse_batch(text: str, format: str = "auto", kind: str | None = None) -> ParsedBatch:
     """Read and validate a batch: the events, and every problem as `LINE: field: message`."""
-    batch = read_batch(text, format)
+    batch = read_csv(text, kind) if format == "csv" else read_batch(text, format)
     parsed = ParsedBatch(problems=list(batch.problems), skipped=list(batch.skipped))
     for number, obj in batch.items:
         try:

@@ -82,11 +82,18 @@ def dora(
 def ingest(
     ctx: typer.Context,
     file: str = typer.Argument(..., help="A file of events, or - for standard input."),
-    format: str = typer.Option("auto", help="auto | jsonl | json | cdevents | github"),
+    format: str = typer.Option(
+        "auto", help="auto | jsonl | json | cdevents | github | csv (csv: from a .csv name)"
+    ),
+    kind: str | None = typer.Option(
+        None, help="The event type of every CSV row: kpi | kpi_summary."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Store evidence events: all of a batch or, if any line is invalid, none of it."""
     text = sys.stdin.read() if file == "-" else _read(file)
+    if format == "auto" and file.lower().endswith(".csv"):
+        format = "csv"
     sg = state(ctx)
     total = max(1, text.count("\n"))
     with Progress(transient=True, console=errors, disable=as_json or total < PROGRESS_FROM) as bar:
@@ -98,6 +105,7 @@ def ingest(
             format,
             source=file,
             progress=lambda n: bar.advance(task, n),
+            kind=kind,
         )
     if as_json:
         print_json(result.as_dict())

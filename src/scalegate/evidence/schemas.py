@@ -61,6 +61,10 @@ class BaseEvent(StrictModel):
     id: Id
     initiative: InitiativeName | None = None
 
+    def key(self) -> str:
+        """The id that makes the event idempotent (types with optional ids derive one)."""
+        return self.id
+
 
 class Commit(StrictModel):
     """A commit a deployment shipped; lead time runs from committed_at to the deployment."""

@@ -36,6 +36,7 @@ from scalegate.settings import get_settings
 CHUNK = 500
 Progress = Callable[[int], None]
 T = TypeVar("T")
+DELIVERY_TYPES = frozenset({"deployment", "incident", "incident_resolved", "change"})
 
 
 @dataclass
@@ -48,6 +49,13 @@ class IngestResult:
     duplicates: int = 0
     skipped: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
+
+    def record(self, kind: str, stored: int, duplicates: int) -> None:
+        """Count what a store did with one event type."""
+        self.stored += stored
+        self.duplicates += duplicates
+        if stored:
+            self.by_type[kind] = self.by_type.get(kind, 0) + stored
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for --json and the API."""
@@ -66,7 +74,8 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _existing(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
+def existing_ids(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
+    """Which of these ids the column already holds."""
     found: set[str] = set()
     for chunk in _chunks(ids):
         found.update(session.scalars(select(column).where(column.in_(chunk))))
@@ -91,7 +100,7 @@ class _Batch:
             self.result.by_type[kind] = self.result.by_type.get(kind, 0) + n
 
     def changes(self, events: list[ChangeEvent]) -> None:
-        known = _existing(self.session, ChangeRecord.id, [e.id for e in events])
+        known = existing_ids(self.session, ChangeRecord.id, [e.id for e in events])
         rows = [
             {
                 "id": e.id,
@@ -109,13 +118,11 @@ class _Batch:
         self._stored("change", len(rows), len(events) - len(rows))
 
     def _stored(self, kind: str, stored: int, duplicates: int) -> None:
-        self.result.stored += stored
-        self.result.duplicates += duplicates
-        self._count(kind, stored)
+        self.result.record(kind, stored, duplicates)
         self.progress(stored + duplicates)
 
     def deployments(self, events: list[DeploymentEvent]) -> None:
-        known = _existing(self.session, DeploymentRecord.id, [e.id for e in events])
+        known = existing_ids(self.session, DeploymentRecord.id, [e.id for e in events])
         fresh = sorted((e for e in events if e.id not in known), key=lambda e: e.finished_at)
         for chunk in _chunks(fresh):
             self.session.execute(
@@ -244,6 +251,26 @@ class _Batch:
         return problems
 
 
+# Other capabilities store their event types here: (session, events, result) -> problems.
+EventStore = Callable[[Session, list[tuple[int, BaseEvent]], IngestResult], list[Problem]]
+_STORES: dict[str, EventStore] = {}
+
+
+def stores(event_type: str) -> Callable[[EventStore], EventStore]:
+    """Register the function that stores one event type (used as a decorator)."""
+
+    def register(store: EventStore) -> EventStore:
+        _STORES[event_type] = store
+        return store
+
+    return register
+
+
+def _load_event_types() -> None:
+    """Import the capabilities whose event types and stores register themselves on import."""
+    import scalegate.outcomes.ingest  # noqa: F401
+
+
 def _first_of_each_id(
     events: list[tuple[int, BaseEvent]], result: IngestResult
 ) -> list[tuple[int, BaseEvent]]:
@@ -251,7 +278,7 @@ def _first_of_each_id(
     seen: set[tuple[str, str]] = set()
     kept = []
     for line, event in events:
-        key = ("incident" if event.type == "incident_resolved" else event.type, event.id)
+        key = ("incident" if event.type == "incident_resolved" else event.type, event.key())
         if event.type != "incident_resolved" and key in seen:
             result.duplicates += 1
             continue
@@ -285,9 +312,11 @@ def ingest(
     format: str = "auto",
     source: str = "<stdin>",
     progress: Progress | None = None,
+    kind: str | None = None,
 ) -> IngestResult:
     """Validate a whole batch, then store it in one transaction, or nothing at all."""
-    parsed = parse_batch(text, format)
+    _load_event_types()
+    parsed = parse_batch(text, format, kind)
     result = IngestResult(received=len(parsed.events), skipped=len(parsed.skipped))
     _raise_if(parsed.problems, "nothing from this batch was stored")
     events = _first_of_each_id(parsed.events, result)
@@ -305,6 +334,15 @@ def ingest(
             (n, e) for n, e in by_type["incident_resolved"] if isinstance(e, IncidentResolvedEvent)
         ]
         _raise_if(batch.resolutions(resolutions), "nothing from this batch was stored")
+        others: list[Problem] = []
+        for event_type, store in _STORES.items():
+            if by_type.get(event_type):
+                others += store(session, by_type[event_type], result)
+        unknown = sorted(set(by_type) - DELIVERY_TYPES - set(_STORES))
+        others += [
+            Problem("type", f"no store for {t} events", line=by_type[t][0][0]) for t in unknown
+        ]
+        _raise_if(others, "nothing from this batch was stored")
         AuditLog(session).append(
             actor.name,
             "evidence.ingest",

@@ -1,0 +1,1 @@
+"""Business outcomes: KPI observations, hypothesis tracking, statistical benefit verdicts."""
