@@ -21,7 +21,9 @@ from scalegate.evidence.service import ingest as ingest_events
 from scalegate.gates.cli import advance, gate, readiness, signoff, waive
 from scalegate.manifests.cli import apply, export
 from scalegate.manifests.loader import read_sources
-from scalegate.manifests.service import apply_sources
+from scalegate.manifests.service import apply_sources, export_documents
+from scalegate.outcomes.cli import outcomes
+from scalegate.outcomes.demo import demo_outcomes
 from scalegate.portfolio.cli import list_, rank, show
 from scalegate.portfolio.service import list_initiatives
 
@@ -55,6 +57,7 @@ app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(audit, name="audit")
 app.add_typer(gate, name="gate")
+metrics_app.command("outcomes")(outcomes)
 app.add_typer(metrics_app, name="metrics")
 app.command("ingest")(ingest)
 app.command("advance")(advance)
@@ -162,6 +165,20 @@ def demo(
     console.print(
         f"demo delivery history: {delivered.stored} events stored, "
         f"{delivered.duplicates} already there"
+    )
+    hypotheses = [
+        (d["metadata"]["name"], d["spec"]["stage"], d["spec"].get("hypotheses", []))
+        for d in export_documents(factory, ["Initiative"])
+    ]
+    measured = ingest_events(
+        factory,
+        sg.actor(),
+        "\n".join(json.dumps(e) for e in demo_outcomes(hypotheses, datetime.now(UTC).date())),
+        "jsonl",
+        source="demo",
+    )
+    console.print(
+        f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there"
     )
     console.print(
         "API access: scalegate user add you@example.com --role admin && "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -15,6 +15,7 @@ from scalegate.deps import CurrentActor, Sessions, bearer, current_actor
 from scalegate.errors import Unauthenticated
 from scalegate.evidence import metrics, service
 from scalegate.evidence.adapters import verify_github_signature
+from scalegate.outcomes import service as outcome_service
 
 router = APIRouter(tags=["evidence"])
 # A verified webhook signature stands for the pipeline that sent it; it may only add evidence.
@@ -34,6 +35,22 @@ def dora(
     """The same figures as `scalegate metrics dora --json`."""
     scope = metrics.scope_of(initiative, service, portfolio)
     return metrics.dora_for(factory, scope, start, end)
+
+
+@router.get("/api/v1/metrics/outcomes")
+def outcomes(
+    _: CurrentActor,
+    factory: Sessions,
+    initiative: str,
+    as_of: datetime | None = None,
+    difference: str = "relative",
+    baseline_from: date | None = None,
+    baseline_to: date | None = None,
+) -> dict[str, Any]:
+    """The same figures as `scalegate metrics outcomes --json`."""
+    return outcome_service.outcomes_for(
+        factory, initiative, as_of, difference, baseline_from, baseline_to
+    )
 
 
 async def _ingest(

@@ -1,0 +1,203 @@
+"""Outcome figures for an initiative: hypothesis progress and statistical benefit verdicts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalegate.core import benefits
+from scalegate.db import transaction
+from scalegate.errors import InvalidInput, NotFound, Problem
+from scalegate.gates.models import GateDecision
+from scalegate.outcomes.models import KpiObservation, KpiSummary
+from scalegate.portfolio.models import Hypothesis, Initiative
+
+CURRENT_DAYS = 28
+DIFFERENCES = ("relative", "absolute")
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def _entered_prove(session: Session, row: Initiative) -> datetime | None:
+    return session.scalar(
+        select(GateDecision.decided_at)
+        .where(
+            GateDecision.initiative_id == row.id,
+            GateDecision.action == "advance",
+            GateDecision.to_stage == "prove",
+        )
+        .order_by(GateDecision.decided_at)
+        .limit(1)
+    )
+
+
+def _safely(compute: Any, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+    """A comparison's JSON, or None when the data cannot support one (too few values)."""
+    try:
+        return compute(*args, **kwargs).as_dict()  # type: ignore[no-any-return]
+    except ValueError:
+        return None
+
+
+def _experiment(
+    summaries: list[KpiSummary], direction: str, difference: str
+) -> dict[str, Any] | None:
+    periods: dict[tuple[datetime, datetime], dict[str, KpiSummary]] = defaultdict(dict)
+    for s in summaries:
+        periods[(s.period_start, s.period_end)][s.group] = s
+    complete = [k for k, groups in periods.items() if {"control", "treatment"} <= set(groups)]
+    if not complete:
+        return None
+    latest = periods[max(complete, key=lambda k: k[1])]
+    control, treatment = (
+        benefits.GroupSummary(g.n, g.sum, g.sum_squares)
+        for g in (latest["control"], latest["treatment"])
+    )
+    return _safely(benefits.experiment, control, treatment, direction, difference)
+
+
+def _hypothesis(
+    session: Session,
+    row: Initiative,
+    h: Hypothesis,
+    as_of: datetime,
+    difference: str,
+    change_at: datetime | None,
+    baseline_from: datetime | None,
+) -> dict[str, Any]:
+    direction = h.kpi.direction
+    observations = session.execute(
+        select(KpiObservation.at, KpiObservation.value, KpiObservation.group)
+        .where(
+            KpiObservation.initiative == row.name,
+            KpiObservation.kpi == h.kpi.name,
+            KpiObservation.at <= as_of,
+        )
+        .order_by(KpiObservation.at)
+    ).all()
+    # Tracking follows the initiative's own series: ungrouped values, or its treatment group.
+    tracked = [
+        benefits.Observation(at, value)
+        for at, value, group in observations
+        if group in (None, "treatment")
+    ]
+    progress = benefits.hypothesis_progress(
+        tracked, h.baseline_value, h.target_value, h.target_by, direction, as_of
+    )
+    summaries = list(
+        session.scalars(
+            select(KpiSummary).where(
+                KpiSummary.initiative == row.name,
+                KpiSummary.kpi == h.kpi.name,
+                KpiSummary.period_end <= as_of,
+            )
+        )
+    )
+    change = change_at or (_end_of(h.baseline_at) if h.baseline_at else None)
+    recent_from = as_of - timedelta(days=CURRENT_DAYS)
+    before_after = None
+    if change is not None:
+        before = [
+            o.value
+            for o in tracked
+            if o.at < change and (baseline_from is None or o.at >= baseline_from)
+        ]
+        after = [o.value for o in tracked if o.at > recent_from]
+        before_after = _safely(benefits.before_after, before, after, direction, difference)
+    did = None
+    grouped = [
+        (group == "treatment", at >= change, value)
+        for at, value, group in observations
+        if group is not None and change is not None
+    ]
+    if grouped and change is not None:
+        did = _safely(benefits.did, grouped, direction)
+    return {
+        "kpi": h.kpi.name,
+        "direction": direction,
+        "tier": h.kpi.tier,
+        "layer": h.kpi.layer,
+        "baseline": h.baseline_value,
+        "target": h.target_value,
+        "target_date": h.target_by.isoformat() if h.target_by else None,
+        **{k: v for k, v in progress.as_dict().items() if k != "trend_per_day"},
+        "trend_per_day": progress.trend_per_day,
+        "observations": len(tracked),
+        "experiment": _experiment(summaries, direction, difference),
+        "before_after": before_after,
+        "did": did,
+    }
+
+
+def _outcomes(
+    session: Session,
+    row: Initiative,
+    as_of: datetime,
+    difference: str,
+    baseline_from: datetime | None = None,
+    baseline_to: datetime | None = None,
+) -> list[dict[str, Any]]:
+    change_at = baseline_to or _entered_prove(session, row)
+    return [
+        _hypothesis(session, row, h, as_of, difference, change_at, baseline_from)
+        for h in row.hypotheses
+    ]
+
+
+def outcomes_for(
+    factory: sessionmaker[Session],
+    name: str,
+    as_of: datetime | None = None,
+    difference: str = "relative",
+    baseline_from: date | None = None,
+    baseline_to: date | None = None,
+) -> dict[str, Any]:
+    """`scalegate metrics outcomes`: every hypothesis of an initiative, as of a moment."""
+    if difference not in DIFFERENCES:
+        raise InvalidInput(
+            f"--difference is relative or absolute, not {difference}",
+            [Problem("difference", "relative | absolute")],
+        )
+    when = as_of or datetime.now(UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    with transaction(factory) as session:
+        row = session.scalar(select(Initiative).where(Initiative.name == name))
+        if row is None:
+            raise NotFound(f"no initiative named {name}")
+        hypotheses = _outcomes(
+            session,
+            row,
+            when,
+            difference,
+            datetime.combine(baseline_from, time(0), tzinfo=UTC) if baseline_from else None,
+            _end_of(baseline_to) if baseline_to else None,
+        )
+    return {
+        "initiative": name,
+        "as_of": when.isoformat(),
+        "hypotheses": hypotheses,
+        # Needs assisted-task counts from usage telemetry, which no capability provides yet.
+        "time_returned_hours": None,
+    }
+
+
+def outcomes_evidence(session: Session, row: Initiative, as_of: datetime) -> dict[str, Any] | None:
+    """`evidence.outcomes`: hypothesis statuses and verdicts; None without any KPI evidence."""
+    hypotheses = _outcomes(session, row, as_of, "relative")
+    if not any(h["observations"] or h["experiment"] for h in hypotheses):
+        return None
+    for h in hypotheses:
+        comparisons = [h["experiment"], h["did"], h["before_after"]]
+        h["verdict"] = next((c["verdict"] for c in comparisons if c is not None), None)
+    experiments = [
+        {"kpi": h["kpi"], "verdict": h["experiment"]["verdict"]}
+        for h in hypotheses
+        if h["experiment"] is not None
+    ]
+    return {"hypotheses": hypotheses, "experiments": experiments}
