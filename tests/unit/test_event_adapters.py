@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+import scalegate.outcomes.schemas  # noqa: F401  (registers kpi and kpi_summary)
 from scalegate.errors import InvalidInput, Problem
 from scalegate.evidence.adapters import (
     Skip,
@@ -199,11 +200,10 @@ def test_an_initiative_must_be_a_slug() -> None:
 def test_an_unknown_type_lists_the_known_ones() -> None:
     with pytest.raises(ValueError) as caught:
         parse_event({"type": "sli", "id": "x"})
-    assert str(caught.value) == (
-        "unknown event type 'sli' (known: change, deployment, incident, incident_resolved)"
-    )
+    known = "change, deployment, incident, incident_resolved, kpi, kpi_summary"
+    assert str(caught.value) == f"unknown event type 'sli' (known: {known})"
     assert lines_of(event_problems(4, caught.value)) == [
-        "4: type: unknown event type 'sli' (known: change, deployment, incident, incident_resolved)"
+        f"4: type: unknown event type 'sli' (known: {known})"
     ]
 
 
@@ -272,7 +272,7 @@ def test_problems_of_a_batch_come_in_line_order() -> None:
         [
             json.dumps(deployment(finished_at="2026-03-10T14:22:31")),
             "not json",
-            json.dumps({"type": "kpi"}),
+            json.dumps({"type": "warp"}),
         ]
     )
     batch = parse_batch(text, "jsonl")
