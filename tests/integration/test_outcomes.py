@@ -65,11 +65,16 @@ def kpi_lines(rows: list[tuple[str, float]], group: str | None = None) -> str:
     return "\n".join(json.dumps(e) for e in events)
 
 
-@pytest.fixture
-def measured(workspace: Workspace) -> Workspace:
+def seed(workspace: Workspace) -> Workspace:
+    """The portfolio above with its five handle-time observations."""
     apply_sources(workspace.sessions, [("p.yaml", PORTFOLIO)], ADMIN)
     ingest(workspace.sessions, ADMIN, kpi_lines(SERIES), "jsonl")
     return workspace
+
+
+@pytest.fixture
+def measured(workspace: Workspace) -> Workspace:
+    return seed(workspace)
 
 
 def test_current_progress_and_status(measured: Workspace) -> None:
