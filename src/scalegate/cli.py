@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,15 @@ from scalegate import __version__
 from scalegate.access.cli import tokens, users
 from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
+from scalegate.demo import build_demo
 from scalegate.errors import ScalegateError
 from scalegate.evidence.cli import ingest, metrics_app
-from scalegate.evidence.demo import demo_delivery
-from scalegate.evidence.service import ingest as ingest_events
 from scalegate.gates.cli import advance, gate, readiness, signoff, waive
 from scalegate.manifests.cli import apply, export
 from scalegate.manifests.loader import read_sources
-from scalegate.manifests.service import apply_sources, export_documents
+from scalegate.manifests.service import apply_sources
 from scalegate.outcomes.cli import outcomes
-from scalegate.outcomes.demo import demo_outcomes
 from scalegate.portfolio.cli import list_, rank, show
-from scalegate.portfolio.service import list_initiatives
 
 
 class ScalegateGroup(TyperGroup):
@@ -67,12 +63,6 @@ app.command("readiness")(readiness)
 
 
 DEFAULT_POLICIES = Path(__file__).parent / "policies"
-
-
-def demo_portfolio_dir() -> Path:
-    """The demo portfolio: examples/portfolio in a checkout, or the copy inside the package."""
-    checkout = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
-    return checkout if checkout.is_dir() else Path(__file__).parent / "_examples" / "portfolio"
 
 
 @app.callback()
@@ -150,36 +140,8 @@ def demo(
     """Create a demo workspace holding a realistic portfolio and serve it."""
     sg = state(ctx)
     ctx.invoke(init, ctx, no_default_policies=False)
-    source = demo_portfolio_dir()
-    result = apply_sources(sg.workspace().sessions, read_sources([str(source)]), sg.actor())
-    totals = result.totals()
-    console.print(
-        f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items())
-    )
-    factory = sg.workspace().sessions
-    rows = [(r.name, r.stage, r.services) for r in list_initiatives(factory)]
-    events = demo_delivery(rows, datetime.now(UTC).date())
-    delivered = ingest_events(
-        factory, sg.actor(), "\n".join(json.dumps(e) for e in events), "jsonl", source="demo"
-    )
-    console.print(
-        f"demo delivery history: {delivered.stored} events stored, "
-        f"{delivered.duplicates} already there"
-    )
-    hypotheses = [
-        (d["metadata"]["name"], d["spec"]["stage"], d["spec"].get("hypotheses", []))
-        for d in export_documents(factory, ["Initiative"])
-    ]
-    measured = ingest_events(
-        factory,
-        sg.actor(),
-        "\n".join(json.dumps(e) for e in demo_outcomes(hypotheses, datetime.now(UTC).date())),
-        "jsonl",
-        source="demo",
-    )
-    console.print(
-        f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there"
-    )
+    for line in build_demo(sg.workspace().sessions, sg.actor(), datetime.now(UTC).date()):
+        console.print(line, markup=False)
     console.print(
         "API access: scalegate user add you@example.com --role admin && "
         "scalegate token create you@example.com",

@@ -1,0 +1,52 @@
+"""The demo workspace: a realistic portfolio with delivery history and KPI evidence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalegate.access.actor import Actor
+from scalegate.evidence.demo import demo_delivery
+from scalegate.evidence.service import ingest
+from scalegate.manifests.loader import read_sources
+from scalegate.manifests.service import apply_sources, export_documents
+from scalegate.outcomes.demo import demo_outcomes
+
+
+def demo_portfolio_dir() -> Path:
+    """The demo portfolio: examples/portfolio in a checkout, or the copy inside the package."""
+    checkout = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
+    return checkout if checkout.is_dir() else Path(__file__).parent / "_examples" / "portfolio"
+
+
+def _lines(events: Iterable[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps(e) for e in events)
+
+
+def build_demo(factory: sessionmaker[Session], actor: Actor, today: date) -> list[str]:
+    """Apply the demo portfolio and ingest its evidence; return one summary line per step."""
+    source = demo_portfolio_dir()
+    totals = apply_sources(factory, read_sources([str(source)]), actor).totals()
+    initiatives = [
+        d["spec"] | {"name": d["metadata"]["name"]}
+        for d in export_documents(factory, ["Initiative"])
+    ]
+    delivery = demo_delivery(
+        [(i["name"], i["stage"], i.get("services", [])) for i in initiatives], today
+    )
+    delivered = ingest(factory, actor, _lines(delivery), "jsonl", source="demo")
+    kpis = demo_outcomes(
+        [(i["name"], i["stage"], i.get("hypotheses", [])) for i in initiatives], today
+    )
+    measured = ingest(factory, actor, _lines(kpis), "jsonl", source="demo")
+    return [
+        f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items()),
+        f"demo delivery history: {delivered.stored} events stored, "
+        f"{delivered.duplicates} already there",
+        f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there",
+    ]
