@@ -26,7 +26,8 @@ def import_models() -> None:
     import scalegate.evidence.models
     import scalegate.gates.models
     import scalegate.outcomes.models
-    import scalegate.portfolio.models  # noqa: F401
+    import scalegate.portfolio.models
+    import scalegate.usage.models  # noqa: F401
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -39,6 +39,7 @@ DECISION_RIGHTS: dict[str, frozenset[str]] = {
     "kpi.write": frozenset({"value-office", "product-owner", "platform"}),
     "initiative.write": frozenset({"value-office", "product-owner"}),
     "policy.write": frozenset({"controls"}),
+    "model.write": frozenset({"platform"}),
     "evidence.write": frozenset({"platform", "product-owner", "value-office"}),
     "rights.write": frozenset(),
     "user.write": frozenset(),

@@ -7,4 +7,5 @@ def load_kinds() -> None:
     """Import the modules whose handlers register themselves."""
     import scalegate.access.kinds
     import scalegate.gates.kinds
-    import scalegate.portfolio.kinds  # noqa: F401
+    import scalegate.portfolio.kinds
+    import scalegate.usage.kinds  # noqa: F401

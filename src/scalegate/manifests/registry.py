@@ -53,6 +53,8 @@ class KindHandler(ABC):
     order: ClassVar[int]
     write_action: ClassVar[str]
     spec_model: ClassVar[type[BaseModel]]
+    name_pattern: ClassVar[re.Pattern[str]] = NAME_PATTERN
+    name_rule: ClassVar[str] = NAME_RULE
 
     def __init__(self, session: Session) -> None:
         self.session = session

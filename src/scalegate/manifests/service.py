@@ -125,8 +125,9 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         problems.append(_problem(doc, obj, ("kind",), message))
     if not isinstance(name, str):
         problems.append(_problem(doc, obj, ("metadata", "name"), "required field is missing"))
-    elif not NAME_PATTERN.match(name):
-        problems.append(_problem(doc, obj, ("metadata", "name"), NAME_RULE))
+    elif not (handler.name_pattern if handler else NAME_PATTERN).match(name):
+        rule = handler.name_rule if handler else NAME_RULE
+        problems.append(_problem(doc, obj, ("metadata", "name"), rule))
     elif handler is not None and (reason := handler.name_problem(name)):
         problems.append(_problem(doc, obj, ("metadata", "name"), reason))
     if isinstance(metadata, dict):

@@ -1,0 +1,1 @@
+"""AI usage telemetry: model catalog, usage events and OTLP spans, adoption to trust KPIs."""

@@ -1,0 +1,71 @@
+"""Usage tables: the model catalog, hourly aggregates, daily distinct users, seen event ids."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scalegate.db import Base, JSONType, UTCDateTime
+
+
+class ModelEntry(Base):
+    """A model of the catalog, with its prices and the data classes it is approved for."""
+
+    __tablename__ = "model_catalog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    input_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    output_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    allowed_data_classes: Mapped[list[str]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class UsageHour(Base):
+    """Usage of one initiative in one hour, for one model, outcome and assisted flag."""
+
+    __tablename__ = "usage_hour"
+    __table_args__ = (
+        UniqueConstraint(
+            "initiative", "hour", "model", "outcome", "assisted", name="uq_usage_hour_key"
+        ),
+        Index("ix_usage_hour_series", "initiative", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative: Mapped[str] = mapped_column(String(63))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime())
+    model: Mapped[str] = mapped_column(String(100))  # '' when no model was involved
+    outcome: Mapped[str] = mapped_column(String(16))
+    assisted: Mapped[bool] = mapped_column(Boolean)
+    events: Mapped[int] = mapped_column(Integer)
+    human_reviewed: Mapped[int] = mapped_column(Integer)
+    guardrail_triggered: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    latency: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
+class UsageUser(Base):
+    """That a (hashed) user was active for an initiative on a day."""
+
+    __tablename__ = "usage_user"
+    __table_args__ = (UniqueConstraint("initiative", "day", "user", name="uq_usage_user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative: Mapped[str] = mapped_column(String(63))
+    day: Mapped[date] = mapped_column(Date)
+    user: Mapped[str] = mapped_column(String(100))
+
+
+class UsageSeen(Base):
+    """Ids of usage events already counted, so that re-sending one is a duplicate."""
+
+    __tablename__ = "usage_seen"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
