@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     production_environments: list[str] = ["production", "prod"]
     github_webhook_secret: str | None = None
+    hash_user_ids: bool = True
 
     @field_validator("database_url")
     @classmethod

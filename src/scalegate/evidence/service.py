@@ -268,7 +268,8 @@ def stores(event_type: str) -> Callable[[EventStore], EventStore]:
 
 def _load_event_types() -> None:
     """Import the capabilities whose event types and stores register themselves on import."""
-    import scalegate.outcomes.ingest  # noqa: F401
+    import scalegate.outcomes.ingest
+    import scalegate.usage.ingest  # noqa: F401
 
 
 def _first_of_each_id(
