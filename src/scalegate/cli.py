@@ -22,6 +22,7 @@ from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
 from scalegate.outcomes.cli import outcomes
 from scalegate.portfolio.cli import list_, rank, show
+from scalegate.usage.cli import usage
 
 
 class ScalegateGroup(TyperGroup):
@@ -54,6 +55,7 @@ app.add_typer(tokens, name="token")
 app.add_typer(audit, name="audit")
 app.add_typer(gate, name="gate")
 metrics_app.command("outcomes")(outcomes)
+metrics_app.command("usage")(usage)
 app.add_typer(metrics_app, name="metrics")
 app.command("ingest")(ingest)
 app.command("advance")(advance)

@@ -97,8 +97,21 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"evidence": {"assets": {"published": [{"kind": "prompt"}]}}},
     ),
     "cost-per-transaction-known": (
-        {"evidence": {"usage": {"models": [], "costPerTransaction": 0.031}}},
-        {"evidence": {"usage": {"models": [], "costPerTransaction": None}}},
+        {"evidence": {"usage": {"models": [], "economics": {"cost_per_transaction": 0.031}}}},
+        {"evidence": {"usage": {"models": [], "economics": {"cost_per_transaction": None}}}},
+    ),
+    "approved-models-only": (
+        {"evidence": {"usage": {"models": [{"name": "gpt-4o-mini", "status": "approved"}]}}},
+        {
+            "evidence": {
+                "usage": {
+                    "models": [
+                        {"name": "gpt-4o-mini", "status": "approved"},
+                        {"name": "llama-3-70b", "status": "restricted"},
+                    ]
+                }
+            }
+        },
     ),
     "service-owner-and-support-model": (
         {"spec": {"owners": {"service": "s@x"}}, "evidence": {"signoffs": signed("support-model")}},
@@ -191,6 +204,15 @@ def test_absent_evidence_fails_with_its_name(rule: str, message: str) -> None:
 def test_evaluation_rule_passes_where_no_ai_is_used() -> None:
     assert result_of("evaluation-pass-rate", {})[0] is True
     assert result_of("evaluation-pass-rate", {"evidence": {"usage": {"models": []}}})[0] is True
+
+
+def test_unapproved_model_message_names_it() -> None:
+    case = CASES["approved-models-only"][1]
+    assert result_of("approved-models-only", case) == (
+        False,
+        "Models not approved for the data classes touched: 1 (llama-3-70b is restricted)",
+    )
+    assert result_of("approved-models-only", {})[0] is True  # no usage evidence, no AI seen
 
 
 def test_risk_review_message_names_what_is_missing() -> None:

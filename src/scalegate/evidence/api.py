@@ -16,6 +16,7 @@ from scalegate.errors import Unauthenticated
 from scalegate.evidence import metrics, service
 from scalegate.evidence.adapters import verify_github_signature
 from scalegate.outcomes import service as outcome_service
+from scalegate.usage import service as usage_service
 
 router = APIRouter(tags=["evidence"])
 # A verified webhook signature stands for the pipeline that sent it; it may only add evidence.
@@ -35,6 +36,14 @@ def dora(
     """The same figures as `scalegate metrics dora --json`."""
     scope = metrics.scope_of(initiative, service, portfolio)
     return metrics.dora_for(factory, scope, start, end)
+
+
+@router.get("/api/v1/metrics/usage")
+def usage(
+    _: CurrentActor, factory: Sessions, initiative: str, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The same figures as `scalegate metrics usage --json`."""
+    return usage_service.usage_for(factory, initiative, as_of)
 
 
 @router.get("/api/v1/metrics/outcomes")

@@ -25,7 +25,8 @@ def provides(provider: EvidenceProvider) -> EvidenceProvider:
 def _load_providers() -> None:
     """Import the capabilities' provider modules; each registers itself on import."""
     import scalegate.evidence.gate_evidence
-    import scalegate.outcomes.gate_evidence  # noqa: F401
+    import scalegate.outcomes.gate_evidence
+    import scalegate.usage.gate_evidence  # noqa: F401
 
 
 def gather(session: Session, initiative: Initiative, as_of: datetime) -> dict[str, Any]:
