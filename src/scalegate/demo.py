@@ -16,6 +16,7 @@ from scalegate.evidence.service import ingest
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources, export_documents
 from scalegate.outcomes.demo import demo_outcomes
+from scalegate.usage.demo import demo_usage
 
 
 def demo_portfolio_dir() -> Path:
@@ -44,9 +45,11 @@ def build_demo(factory: sessionmaker[Session], actor: Actor, today: date) -> lis
         [(i["name"], i["stage"], i.get("hypotheses", [])) for i in initiatives], today
     )
     measured = ingest(factory, actor, _lines(kpis), "jsonl", source="demo")
+    used = ingest(factory, actor, _lines(demo_usage(today)), "jsonl", source="demo")
     return [
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items()),
         f"demo delivery history: {delivered.stored} events stored, "
         f"{delivered.duplicates} already there",
         f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there",
+        f"demo AI usage: {used.stored} events stored, {used.duplicates} already there",
     ]
