@@ -76,6 +76,7 @@ def test_export_to_directory_and_back(cli_env: str, tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "initiative.yaml",
         "kpi.yaml",
+        "model.yaml",
         "rubric.yaml",
         "theme.yaml",
     ]

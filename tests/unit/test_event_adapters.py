@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-import scalegate.outcomes.schemas  # noqa: F401  (registers kpi and kpi_summary)
+import scalegate.outcomes.schemas
+import scalegate.usage.schemas  # noqa: F401  (registers usage)
 from scalegate.errors import InvalidInput, Problem
 from scalegate.evidence.adapters import (
     Skip,
@@ -200,7 +201,7 @@ def test_an_initiative_must_be_a_slug() -> None:
 def test_an_unknown_type_lists_the_known_ones() -> None:
     with pytest.raises(ValueError) as caught:
         parse_event({"type": "sli", "id": "x"})
-    known = "change, deployment, incident, incident_resolved, kpi, kpi_summary"
+    known = "change, deployment, incident, incident_resolved, kpi, kpi_summary, usage"
     assert str(caught.value) == f"unknown event type 'sli' (known: {known})"
     assert lines_of(event_problems(4, caught.value)) == [
         f"4: type: unknown event type 'sli' (known: {known})"
