@@ -39,7 +39,7 @@ apiVersion: scalegate.dev/v1
 kind: Initiative
 metadata: {name: triage}
 spec: {title: Ticket triage, theme: ops, stage: adopt, dataClasses: [internal],
-       targetCohortSize: 4}
+       targetCohortSize: 4, timeReturned: {minutesSavedPerTask: 6, redeployedShare: 0.5}}
 """
 
 
@@ -141,4 +141,14 @@ def test_unapproved_model_fails_the_rule_then_passes(used: Workspace) -> None:
             "message": "Models not approved for the data classes touched: 1 "
             "(llama-3.1-70b is not-allowed-for-data)",
         }
+    ]
+
+
+def test_time_returned_per_month(used: Workspace) -> None:
+    """Five assisted tasks in November x 6 minutes saved x half redeployed / 60 = 0.25 hours."""
+    from scalegate.outcomes.service import outcomes_for
+
+    returned = outcomes_for(used.sessions, "triage", AS_OF)["time_returned_hours"]
+    assert returned == [
+        {"month": "2026-11", "assisted_tasks": 5, "minutes_saved_per_task": 6.0, "hours": 0.25}
     ]

@@ -15,8 +15,10 @@ from scalegate.errors import InvalidInput, NotFound, Problem
 from scalegate.gates.models import GateDecision
 from scalegate.outcomes.models import KpiObservation, KpiSummary
 from scalegate.portfolio.models import Hypothesis, Initiative
+from scalegate.usage.models import UsageHour
 
 CURRENT_DAYS = 28
+MONTHS = 6  # time returned is reported for the last six calendar months
 DIFFERENCES = ("relative", "absolute")
 
 
@@ -178,13 +180,59 @@ def outcomes_for(
             datetime.combine(baseline_from, time(0), tzinfo=UTC) if baseline_from else None,
             _end_of(baseline_to) if baseline_to else None,
         )
+        returned = _time_returned(session, row, hypotheses, when)
     return {
         "initiative": name,
         "as_of": when.isoformat(),
         "hypotheses": hypotheses,
-        # Needs assisted-task counts from usage telemetry, which no capability provides yet.
-        "time_returned_hours": None,
+        "time_returned_hours": returned,
     }
+
+
+def _minutes_saved(spec: dict[str, Any], hypotheses: list[dict[str, Any]]) -> float | None:
+    if spec.get("minutesSavedPerTask") is not None:
+        return float(spec["minutesSavedPerTask"])
+    h = next((h for h in hypotheses if h["kpi"] == spec.get("fromKpi")), None)
+    if h is None or h["current"] is None or h["baseline"] is None:
+        return None
+    # The KPI is a time per task in minutes; only a move in its good direction saves time.
+    moved = (
+        h["baseline"] - h["current"] if h["direction"] == "down" else h["current"] - h["baseline"]
+    )
+    return max(float(moved), 0.0)
+
+
+def _time_returned(
+    session: Session, row: Initiative, hypotheses: list[dict[str, Any]], as_of: datetime
+) -> list[dict[str, Any]] | None:
+    """Hours returned to the business per month: minutes saved x assisted tasks x redeployed."""
+    spec = row.time_returned
+    if not spec:
+        return None
+    minutes = _minutes_saved(spec, hypotheses)
+    first = as_of.year * 12 + as_of.month - MONTHS  # months since year 0 of the earliest month
+    since = datetime(first // 12, first % 12 + 1, 1, tzinfo=UTC)
+    tasks: dict[str, int] = defaultdict(int)
+    for hour, events in session.execute(
+        select(UsageHour.hour, UsageHour.events).where(
+            UsageHour.initiative == row.name,
+            UsageHour.assisted.is_(True),
+            UsageHour.hour >= since,
+            UsageHour.hour <= as_of,
+        )
+    ):
+        tasks[hour.strftime("%Y-%m")] += events
+    return [
+        {
+            "month": month,
+            "assisted_tasks": count,
+            "minutes_saved_per_task": minutes,
+            "hours": None
+            if minutes is None
+            else benefits.time_returned_hours(minutes, count, spec["redeployedShare"]),
+        }
+        for month, count in sorted(tasks.items())
+    ]
 
 
 def outcomes_evidence(session: Session, row: Initiative, as_of: datetime) -> dict[str, Any] | None:

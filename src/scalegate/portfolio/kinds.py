@@ -130,6 +130,7 @@ def initiative_spec(row: Initiative) -> Spec:
         "dataClasses": row.data_classes,
         "targetCohortSize": row.target_cohort_size,
         "capacity": row.capacity,
+        "timeReturned": row.time_returned,
     }
     return without_empties(spec)  # type: ignore[no-any-return]
 
@@ -167,6 +168,10 @@ class InitiativeKind(KindHandler):
             Reference(("hypotheses", i, "kpi"), "KPI", h["kpi"])
             for i, h in enumerate(spec.get("hypotheses", []))
         ]
+        if "fromKpi" in spec.get("timeReturned", {}):
+            refs.append(
+                Reference(("timeReturned", "fromKpi"), "KPI", spec["timeReturned"]["fromKpi"])
+            )
         return refs
 
     def existing(self) -> dict[str, Spec]:
@@ -195,6 +200,7 @@ class InitiativeKind(KindHandler):
         row.data_classes = spec.get("dataClasses")
         row.target_cohort_size = spec.get("targetCohortSize")
         row.capacity = spec.get("capacity")
+        row.time_returned = spec.get("timeReturned")
         row.updated_at = datetime.now(UTC)
         row.hypotheses = [
             Hypothesis(

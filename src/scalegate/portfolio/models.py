@@ -61,6 +61,7 @@ class Initiative(Base):
     data_classes: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     target_cohort_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     capacity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    time_returned: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

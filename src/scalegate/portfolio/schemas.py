@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field, PositiveFloat, model_validator
 
 from scalegate.core.lifecycle import DataClass, Direction, KpiKind, Layer, RiskTier, Stage, Tier
 from scalegate.manifests.registry import StrictModel
@@ -85,6 +85,20 @@ class HypothesisSpec(StrictModel):
     target: Target | None = None
 
 
+class TimeReturned(StrictModel):
+    """How much time an assisted task saves, and which share of it goes back into the business."""
+
+    minutes_saved_per_task: float | None = Field(default=None, alias="minutesSavedPerTask")
+    from_kpi: str | None = Field(default=None, alias="fromKpi", min_length=1)
+    redeployed_share: float = Field(alias="redeployedShare", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TimeReturned:
+        if (self.minutes_saved_per_task is None) == (self.from_kpi is None):
+            raise ValueError("give exactly one of minutesSavedPerTask and fromKpi")
+        return self
+
+
 class InitiativeSpec(StrictModel):
     """A use case on its way to scale; only title, theme and stage are required."""
 
@@ -100,6 +114,7 @@ class InitiativeSpec(StrictModel):
     data_classes: list[DataClass] | None = Field(default=None, alias="dataClasses")
     target_cohort_size: int | None = Field(default=None, ge=0, alias="targetCohortSize")
     capacity: float | None = Field(default=None, ge=0)
+    time_returned: TimeReturned | None = Field(default=None, alias="timeReturned")
 
 
 class RubricWeights(StrictModel):
