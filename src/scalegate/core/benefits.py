@@ -6,9 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-import statsmodels.api as sm  # type: ignore[import-untyped]
-from scipy import stats  # type: ignore[import-untyped]
+from typing import Any
 
 UP, DOWN = "up", "down"
 DIRECTIONS: frozenset[str] = frozenset({UP, DOWN})
@@ -19,6 +17,13 @@ ACHIEVED, ON_TRACK, AT_RISK, UNPROVEN = "achieved", "on-track", "at-risk", "unpr
 SECONDS_PER_DAY = 86400.0
 MINUTES_PER_HOUR = 60.0
 ONE_DAY = timedelta(days=1)
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it costs over a second at start-up."""
+    from scipy import stats  # type: ignore[import-untyped]
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -206,8 +211,8 @@ def _welch(
     se = math.sqrt(variance)
     t_stat = lift / se
     # 2 * (1 - cdf(|t|)), computed through the survival function to keep precision for tiny p.
-    p_value = float(2.0 * stats.t.sf(abs(t_stat), dof))
-    half_width = float(stats.t.ppf(1.0 - alpha / 2.0, dof)) * se
+    p_value = float(2.0 * _stats().t.sf(abs(t_stat), dof))
+    half_width = float(_stats().t.ppf(1.0 - alpha / 2.0, dof)) * se
     ci_low, ci_high = lift - half_width, lift + half_width
     return Comparison(
         difference_type=difference,
@@ -235,7 +240,7 @@ def srm_p_value(control_n: int, treatment_n: int, expected_share: float = 0.5) -
         raise ValueError("group sizes must be non-negative and not both zero")
     expected_c, expected_t = total * expected_share, total * (1.0 - expected_share)
     chi2 = (control_n - expected_c) ** 2 / expected_c + (treatment_n - expected_t) ** 2 / expected_t
-    return float(stats.chi2.sf(chi2, 1))
+    return float(_stats().chi2.sf(chi2, 1))
 
 
 def experiment(
@@ -281,6 +286,9 @@ def before_after(
 
 def did(rows: Sequence[tuple[bool, bool, float]], direction: str, alpha: float = 0.05) -> DidResult:
     """OLS of value ~ treated + post + treated:post, HC1 errors; the interaction is the effect."""
+    # Imported here: statsmodels takes seconds to import, and only DiD needs it.
+    import statsmodels.api as sm  # type: ignore[import-untyped]
+
     _check_direction(direction)
     _check_alpha(alpha)
     cells = {(t, p): 0 for t in (False, True) for p in (False, True)}

@@ -23,9 +23,9 @@ from scalegate.usage.schemas import UsageEvent
 HourKey = tuple[str, datetime, str, str, bool]
 
 
-def user_key(user: str) -> str:
-    """What is stored for a user: a SHA-256 digest unless SCALEGATE_HASH_USER_IDS is false."""
-    if not get_settings().hash_user_ids:
+def user_key(user: str, hashed: bool = True) -> str:
+    """What is stored for a user: a SHA-256 digest, unless SCALEGATE_HASH_USER_IDS is false."""
+    if not hashed:
         return user
     return "sha256:" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:40]
 
@@ -161,10 +161,11 @@ def store_usage(
     prices = _prices(session)
     hours: dict[HourKey, _Hour] = defaultdict(_Hour)
     users: set[tuple[str, date, str]] = set()
+    hashed = get_settings().hash_user_ids  # once per batch: reading settings is slow
     for e in fresh:
         hour = e.at.replace(minute=0, second=0, microsecond=0)
         hours[(e.initiative, hour, e.model or "", e.outcome, e.assisted)].add(e, priced(e, prices))
-        users.add((e.initiative, e.at.date(), user_key(e.user)))
+        users.add((e.initiative, e.at.date(), user_key(e.user, hashed)))
     _merge_hours(session, hours)
     _add_users(session, users)
     ids = [{"id": e.id} for e in fresh]

@@ -1,0 +1,232 @@
+"""OpenTelemetry GenAI spans as `usage` events: pure conversion, no I/O, no clock.
+
+A span is a GenAI span when it carries `gen_ai.operation.name`, `gen_ai.provider.name` or the
+older `gen_ai.system` (the provider attributes are read only to recognise a GenAI span: usage
+events do not store a provider). Every other span is skipped without complaint, so that a
+service may send all of its spans here. A GenAI span that cannot become a valid usage event
+(no initiative to count it toward, no start or end time, a bad attribute value) is rejected
+with a reason; `POST /v1/traces` reports those as OTLP `partial_success.rejected_spans`.
+
+The mapping follows the OpenTelemetry semantic conventions for generative AI
+(https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/); docs/events.md has the table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from pydantic import ValidationError
+
+from scalegate.usage.schemas import Outcome, UsageEvent
+
+GENAI_MARKERS = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system")
+OUTCOMES = frozenset(get_args(Outcome))
+ANONYMOUS = "anonymous"
+NANOS = 1_000_000_000
+TRACE_ID_BYTES, SPAN_ID_BYTES = 16, 8
+
+# Attributes by key, values still as OTLP AnyValue: only the few keys read are converted.
+Attributes = Mapping[str, AnyValue]
+
+
+@dataclass
+class Conversion:
+    """What became of the spans of one export request."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    not_genai: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rejected_spans(self) -> int:
+        """GenAI spans that could not become usage events."""
+        return sum(self.rejected.values())
+
+    @property
+    def skipped(self) -> int:
+        """Spans that did not become usage events, for whatever reason."""
+        return self.not_genai + self.rejected_spans
+
+    def message(self, limit: int = 5) -> str:
+        """The reasons for rejected spans, most frequent first (empty when none was rejected)."""
+        if not self.rejected:
+            return ""
+        common = self.rejected.most_common()
+        parts = [f"{reason} ({count})" for reason, count in common[:limit]]
+        if len(common) > limit:
+            parts.append(f"{len(common) - limit} other reason(s)")
+        return f"{self.rejected_spans} GenAI span(s) rejected: " + "; ".join(parts)
+
+
+def value_of(value: AnyValue) -> Any:
+    """The Python value of an OTLP AnyValue (None when unset; arrays and maps as such)."""
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [value_of(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: value_of(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, kind)
+
+
+def attributes_of(pairs: Iterable[KeyValue]) -> dict[str, AnyValue]:
+    """Key-value pairs by key; a repeated key keeps its last value."""
+    return {kv.key: kv.value for kv in pairs}
+
+
+def attribute(attributes: Attributes, key: str) -> Any:
+    """The Python value of one attribute, None when absent."""
+    found = attributes.get(key)
+    return None if found is None else value_of(found)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def _count(value: Any) -> int | None:
+    """A token count: an integer, an integral double, or a decimal string; else not given."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    return None
+
+
+def _moment(nanos: int) -> str:
+    seconds, rest = divmod(nanos, NANOS)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000).isoformat()
+
+
+def is_genai(attributes: Attributes) -> bool:
+    """Whether a span's attributes mark it as a GenAI operation."""
+    return any(_text(attribute(attributes, key)) for key in GENAI_MARKERS)
+
+
+def _first(key: str, *scopes: Attributes) -> str | None:
+    for scope in scopes:
+        found = _text(attribute(scope, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg'][:1].lower()}{first['msg'][1:]}" if where else first["msg"]
+
+
+def span_to_usage(
+    span: Span,
+    attributes: Attributes,
+    resource: Attributes,
+    service_initiatives: Mapping[str, str],
+) -> dict[str, Any] | str:
+    """One GenAI span as a usage event dict, or the reason it cannot be one."""
+    if len(span.trace_id) != TRACE_ID_BYTES or len(span.span_id) != SPAN_ID_BYTES:
+        return "trace_id must be 16 bytes and span_id 8 bytes"
+    if not span.start_time_unix_nano or not span.end_time_unix_nano:
+        return "span has no start or end time"
+    if span.end_time_unix_nano < span.start_time_unix_nano:
+        return "span ends before it starts"
+    service = _first("service.name", resource)
+    initiative = _first("scalegate.initiative", attributes, resource)
+    if initiative is None and service is not None:
+        initiative = service_initiatives.get(service)
+    if initiative is None:
+        return (
+            f"service {service!r} is in no initiative's services "
+            "and the span has no scalegate.initiative attribute"
+        )
+    elapsed = span.end_time_unix_nano - span.start_time_unix_nano
+    outcome = _first("scalegate.outcome", attributes)
+    event: dict[str, Any] = {
+        "type": "usage",
+        "id": f"otel:{span.trace_id.hex()}:{span.span_id.hex()}",
+        "initiative": initiative,
+        "user": _first("enduser.id", attributes, resource) or ANONYMOUS,
+        "at": _moment(span.end_time_unix_nano),
+        "task": _first("gen_ai.operation.name", attributes) or span.name,
+        "assisted": True,
+        "outcome": (
+            "failed"
+            if span.status.code == Status.STATUS_CODE_ERROR
+            else outcome
+            if outcome in OUTCOMES
+            else "accepted"
+        ),
+        "duration_s": elapsed / NANOS,
+        "latency_ms": elapsed / 1_000_000,
+    }
+    optional = {
+        "model": _first("gen_ai.response.model", attributes)
+        or _first("gen_ai.request.model", attributes),
+        "input_tokens": _count(attribute(attributes, "gen_ai.usage.input_tokens")),
+        "output_tokens": _count(attribute(attributes, "gen_ai.usage.output_tokens")),
+        "human_reviewed": _flag(attribute(attributes, "scalegate.human_reviewed")),
+        "guardrail_triggered": _flag(attribute(attributes, "scalegate.guardrail_triggered")),
+    }
+    event.update({k: v for k, v in optional.items() if v is not None})
+    try:
+        UsageEvent.model_validate(event)
+    except ValidationError as error:
+        return _problem(error)
+    return event
+
+
+def convert(
+    request: ExportTraceServiceRequest,
+    service_initiatives: Mapping[str, str],
+    initiatives: Container[str] | None = None,
+) -> Conversion:
+    """Every GenAI span of a request as a usage event; `initiatives`, when given, are the
+    names that exist (a span counted toward any other initiative is rejected)."""
+    result = Conversion()
+    for resource_spans in request.resource_spans:
+        resource = attributes_of(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                attributes = attributes_of(span.attributes)
+                if not is_genai(attributes):
+                    result.not_genai += 1
+                    continue
+                event = span_to_usage(span, attributes, resource, service_initiatives)
+                if isinstance(event, str):
+                    result.rejected[event] += 1
+                elif initiatives is not None and event["initiative"] not in initiatives:
+                    result.rejected[f"no initiative named {event['initiative']}"] += 1
+                else:
+                    result.events.append(event)
+    return result
+
+
+def spans_to_usage(
+    request: ExportTraceServiceRequest, service_initiatives: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], int]:
+    """(usage event dicts, spans skipped): non-GenAI spans plus GenAI spans that could not be
+    converted, such as those without an initiative. `convert` tells the two apart."""
+    result = convert(request, service_initiatives)
+    return result.events, result.skipped
