@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,7 @@ from scalegate.portfolio.models import KPI, Initiative
 
 
 def _reference_problems(
-    session: Session, events: list[tuple[int, KpiEvent | KpiSummaryEvent]]
+    session: Session, events: Sequence[tuple[int, KpiEvent | KpiSummaryEvent]]
 ) -> list[Problem]:
     kpis = set(session.scalars(select(KPI.name)))
     initiatives = set(session.scalars(select(Initiative.name)))
@@ -29,60 +31,42 @@ def _reference_problems(
     return problems
 
 
-@stores("kpi")
-def store_observations(
-    session: Session, events: list[tuple[int, BaseEvent]], result: IngestResult
+def _store(
+    session: Session,
+    events: list[tuple[int, BaseEvent]],
+    result: IngestResult,
+    event_type: type[KpiEvent] | type[KpiSummaryEvent],
+    table: type[KpiObservation] | type[KpiSummary],
 ) -> list[Problem]:
-    """Insert new observations; a known id (sent or derived) is a duplicate."""
-    typed = [(line, e) for line, e in events if isinstance(e, KpiEvent)]
-    problems = _reference_problems(session, typed)  # type: ignore[arg-type]
+    """Insert the events whose (sent or derived) id is new; a known id is a duplicate."""
+    typed = [(line, e) for line, e in events if isinstance(e, event_type)]
+    problems = _reference_problems(session, typed)
     if problems:
         return problems
-    known = existing_ids(session, KpiObservation.id, [e.key() for _, e in typed])
+    known = existing_ids(session, table.id, [e.key() for _, e in typed])
+    columns = [c.key for c in table.__table__.columns]
     rows = [
-        {
-            "id": e.key(),
-            "kpi": e.kpi,
-            "initiative": e.initiative,
-            "at": e.at,
-            "value": e.value,
-            "group": e.group,
-        }
+        {column: e.key() if column == "id" else getattr(e, column) for column in columns}
         for _, e in typed
         if e.key() not in known
     ]
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(KpiObservation), rows[start : start + CHUNK])
-    result.record("kpi", len(rows), len(typed) - len(rows))
+        session.execute(insert(table), rows[start : start + CHUNK])
+    result.record(str(event_type.model_fields["type"].default), len(rows), len(typed) - len(rows))
     return []
+
+
+@stores("kpi")
+def store_observations(
+    session: Session, events: list[tuple[int, BaseEvent]], result: IngestResult
+) -> list[Problem]:
+    """Store single KPI observations."""
+    return _store(session, events, result, KpiEvent, KpiObservation)
 
 
 @stores("kpi_summary")
 def store_summaries(
     session: Session, events: list[tuple[int, BaseEvent]], result: IngestResult
 ) -> list[Problem]:
-    """Insert new experiment samples; a known id (sent or derived) is a duplicate."""
-    typed = [(line, e) for line, e in events if isinstance(e, KpiSummaryEvent)]
-    problems = _reference_problems(session, typed)  # type: ignore[arg-type]
-    if problems:
-        return problems
-    known = existing_ids(session, KpiSummary.id, [e.key() for _, e in typed])
-    rows = [
-        {
-            "id": e.key(),
-            "kpi": e.kpi,
-            "initiative": e.initiative,
-            "group": e.group,
-            "period_start": e.period_start,
-            "period_end": e.period_end,
-            "n": e.n,
-            "sum": e.sum,
-            "sum_squares": e.sum_squares,
-        }
-        for _, e in typed
-        if e.key() not in known
-    ]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(KpiSummary), rows[start : start + CHUNK])
-    result.record("kpi_summary", len(rows), len(typed) - len(rows))
-    return []
+    """Store aggregated experiment samples."""
+    return _store(session, events, result, KpiSummaryEvent, KpiSummary)
