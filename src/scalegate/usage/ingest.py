@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from scalegate.core.usage import LatencyHistogram, event_cost
@@ -73,21 +73,38 @@ def priced(event: UsageEvent, prices: dict[str, tuple[float | None, float | None
 
 
 def _merge_hours(session: Session, hours: dict[HourKey, _Hour]) -> None:
-    keys = list(hours)
-    found: dict[HourKey, UsageHour] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        clause = or_(
-            *(
-                and_(UsageHour.initiative == k[0], UsageHour.hour == k[1])
-                for k in {(k[0], k[1]) for k in chunk}
-            )
+    """Add the batch's hours to the stored ones: update the rows that exist, insert the rest."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for initiative, moment, *_ in hours:
+        lo, hi = spans.get(initiative, (moment, moment))
+        spans[initiative] = (min(lo, moment), max(hi, moment))
+    found: dict[HourKey, Any] = {}
+    for initiative, (lo, hi) in spans.items():
+        # One plain range query per initiative: cached by SQLAlchemy, served by the index.
+        rows = session.execute(
+            select(
+                UsageHour.id,
+                UsageHour.initiative,
+                UsageHour.hour,
+                UsageHour.model,
+                UsageHour.outcome,
+                UsageHour.assisted,
+                UsageHour.events,
+                UsageHour.human_reviewed,
+                UsageHour.guardrail_triggered,
+                UsageHour.input_tokens,
+                UsageHour.output_tokens,
+                UsageHour.cost,
+                UsageHour.duration_s,
+                UsageHour.latency,
+            ).where(UsageHour.initiative == initiative, UsageHour.hour >= lo, UsageHour.hour <= hi)
         )
-        for stored in session.scalars(select(UsageHour).where(clause)):
-            found[
-                (stored.initiative, stored.hour, stored.model, stored.outcome, stored.assisted)
-            ] = stored
+        for stored in rows:
+            key = (stored.initiative, stored.hour, stored.model, stored.outcome, stored.assisted)
+            if key in hours:
+                found[key] = stored
     fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for key, hour in hours.items():
         row = found.get(key)
         if row is None:
@@ -110,34 +127,45 @@ def _merge_hours(session: Session, hours: dict[HourKey, _Hour]) -> None:
                 }
             )
             continue
-        row.events += hour.events
-        row.human_reviewed += hour.human_reviewed
-        row.guardrail_triggered += hour.guardrail_triggered
-        row.input_tokens += hour.input_tokens
-        row.output_tokens += hour.output_tokens
-        row.cost += hour.cost
-        row.duration_s += hour.duration_s
         merged = LatencyHistogram.from_json(row.latency)
         merged.merge(hour.latency)
-        row.latency = merged.to_json()
+        changed.append(
+            {
+                "id": row.id,
+                "events": row.events + hour.events,
+                "human_reviewed": row.human_reviewed + hour.human_reviewed,
+                "guardrail_triggered": row.guardrail_triggered + hour.guardrail_triggered,
+                "input_tokens": row.input_tokens + hour.input_tokens,
+                "output_tokens": row.output_tokens + hour.output_tokens,
+                "cost": row.cost + hour.cost,
+                "duration_s": row.duration_s + hour.duration_s,
+                "latency": merged.to_json(),
+            }
+        )
     for start in range(0, len(fresh), CHUNK):
         session.execute(insert(UsageHour), fresh[start : start + CHUNK])
+    if changed:
+        # An ORM bulk UPDATE by primary key: one executemany, no objects loaded.
+        session.execute(update(UsageHour), changed)
 
 
 def _add_users(session: Session, users: set[tuple[str, date, str]]) -> None:
-    by_day: dict[tuple[str, date], set[str]] = defaultdict(set)
-    for initiative, day, user in users:
-        by_day[(initiative, day)].add(user)
-    rows = []
-    for (initiative, day), names in by_day.items():
-        known = set(
-            session.scalars(
-                select(UsageUser.user).where(
-                    UsageUser.initiative == initiative, UsageUser.day == day
+    """Record who was active on which day, once per (initiative, day, user)."""
+    spans: dict[str, tuple[date, date]] = {}
+    for initiative, day, _ in users:
+        lo, hi = spans.get(initiative, (day, day))
+        spans[initiative] = (min(lo, day), max(hi, day))
+    known: set[tuple[str, date, str]] = set()
+    for initiative, (lo, hi) in spans.items():
+        known.update(
+            (initiative, day, user)
+            for day, user in session.execute(
+                select(UsageUser.day, UsageUser.user).where(
+                    UsageUser.initiative == initiative, UsageUser.day >= lo, UsageUser.day <= hi
                 )
             )
         )
-        rows += [{"initiative": initiative, "day": day, "user": u} for u in names - known]
+    rows = [{"initiative": i, "day": d, "user": u} for i, d, u in sorted(users - known)]
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(UsageUser), rows[start : start + CHUNK])
 
