@@ -25,7 +25,16 @@ import duckdb
 import yaml
 from sqlalchemy import func, select
 
-from bench.harness import KINDS, Skipped, emit, fresh_database, machine, progress, timed
+from bench.harness import (
+    KINDS,
+    Skipped,
+    emit,
+    fresh_database,
+    machine,
+    positive_int,
+    progress,
+    timed,
+)
 from scalegate.access.actor import Actor
 from scalegate.evidence.metrics import Scope, dora_for
 from scalegate.evidence.models import DeploymentCommit, DeploymentRecord, IncidentRecord
@@ -722,13 +731,6 @@ def linearity(fraction: float, sizes: dict[str, int], seed: int) -> dict[str, An
 # --- command line -----------------------------------------------------------------------------
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def _fraction(value: str) -> float:
     number = float(value)
     if not 0 < number <= 1:
@@ -738,10 +740,10 @@ def _fraction(value: str) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.dora", description=__doc__)
-    parser.add_argument("--deployments", type=_positive, default=DEFAULT_DEPLOYMENTS)
-    parser.add_argument("--commits", type=_positive, default=DEFAULT_COMMITS)
-    parser.add_argument("--incidents", type=_positive, default=DEFAULT_INCIDENTS)
-    parser.add_argument("--services", type=_positive, default=DEFAULT_SERVICES)
+    parser.add_argument("--deployments", type=positive_int, default=DEFAULT_DEPLOYMENTS)
+    parser.add_argument("--commits", type=positive_int, default=DEFAULT_COMMITS)
+    parser.add_argument("--incidents", type=positive_int, default=DEFAULT_INCIDENTS)
+    parser.add_argument("--services", type=positive_int, default=DEFAULT_SERVICES)
     parser.add_argument(
         "--scale",
         type=_fraction,

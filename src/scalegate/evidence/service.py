@@ -54,8 +54,12 @@ class IngestResult:
         """Count what a store did with one event type."""
         self.stored += stored
         self.duplicates += duplicates
-        if stored:
-            self.by_type[kind] = self.by_type.get(kind, 0) + stored
+        self.tally(kind, stored)
+
+    def tally(self, kind: str, n: int) -> None:
+        """Count n events of a type in `byType` (types with none are left out)."""
+        if n:
+            self.by_type[kind] = self.by_type.get(kind, 0) + n
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for --json and the API."""
@@ -72,6 +76,14 @@ class IngestResult:
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def insert_rows(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], size: int = CHUNK
+) -> None:
+    """Insert rows in chunks, each one executemany."""
+    for chunk in _chunks(rows, size):
+        session.execute(insert(table), list(chunk))
 
 
 def existing_ids(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
@@ -95,10 +107,6 @@ class _Batch:
         self.result = result
         self.progress = progress or (lambda _n: None)
 
-    def _count(self, kind: str, n: int = 1) -> None:
-        if n:
-            self.result.by_type[kind] = self.result.by_type.get(kind, 0) + n
-
     def changes(self, events: list[ChangeEvent]) -> None:
         known = existing_ids(self.session, ChangeRecord.id, [e.id for e in events])
         rows = [
@@ -113,8 +121,7 @@ class _Batch:
             for e in events
             if e.id not in known
         ]
-        for chunk in _chunks(rows):
-            self.session.execute(insert(ChangeRecord), list(chunk))
+        insert_rows(self.session, ChangeRecord, rows)
         self._stored("change", len(rows), len(events) - len(rows))
 
     def _stored(self, kind: str, stored: int, duplicates: int) -> None:
@@ -146,13 +153,10 @@ class _Batch:
                 for e in chunk
                 for c in e.commits
             ]
-            for commit_chunk in _chunks(commits, 5 * CHUNK):
-                self.session.execute(insert(DeploymentCommit), list(commit_chunk))
+            insert_rows(self.session, DeploymentCommit, commits, 5 * CHUNK)
             self.progress(len(chunk))
         self._attach_changes(fresh)
-        self.result.stored += len(fresh)
-        self.result.duplicates += len(events) - len(fresh)
-        self._count("deployment", len(fresh))
+        self.result.record("deployment", len(fresh), len(events) - len(fresh))
         self.progress(len(events) - len(fresh))
 
     def _attach_changes(self, deployments: list[DeploymentEvent]) -> None:
@@ -222,8 +226,7 @@ class _Batch:
                 updated += 1
             else:
                 duplicates += 1
-        for chunk in _chunks(rows):
-            self.session.execute(insert(IncidentRecord), list(chunk))
+        insert_rows(self.session, IncidentRecord, rows)
         self.result.updated += updated
         self._stored("incident", stored, duplicates)
 
@@ -247,7 +250,7 @@ class _Batch:
                 self.result.updated += 1
             else:
                 self.result.duplicates += 1
-        self._count("incident_resolved", len(events) - len(problems))
+        self.result.tally("incident_resolved", len(events) - len(problems))
         return problems
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scalegate.errors import Problem
 from scalegate.evidence.schemas import BaseEvent
-from scalegate.evidence.service import CHUNK, IngestResult, existing_ids, stores
+from scalegate.evidence.service import IngestResult, existing_ids, insert_rows, stores
 from scalegate.outcomes.models import KpiObservation, KpiSummary
 from scalegate.outcomes.schemas import KpiEvent, KpiSummaryEvent
 from scalegate.portfolio.models import KPI, Initiative
@@ -50,8 +50,7 @@ def _store(
         for _, e in typed
         if e.key() not in known
     ]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
+    insert_rows(session, table, rows)
     result.record(str(event_type.model_fields["type"].default), len(rows), len(typed) - len(rows))
     return []
 

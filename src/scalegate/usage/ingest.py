@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scalegate.core.usage import LatencyHistogram, event_cost
 from scalegate.errors import Problem
 from scalegate.evidence.schemas import BaseEvent
-from scalegate.evidence.service import CHUNK, IngestResult, existing_ids, stores
+from scalegate.evidence.service import IngestResult, existing_ids, insert_rows, stores
 from scalegate.portfolio.models import Initiative
 from scalegate.settings import get_settings
 from scalegate.usage.models import ModelEntry, UsageHour, UsageSeen, UsageUser
@@ -142,8 +142,7 @@ def _merge_hours(session: Session, hours: dict[HourKey, _Hour]) -> None:
                 "latency": merged.to_json(),
             }
         )
-    for start in range(0, len(fresh), CHUNK):
-        session.execute(insert(UsageHour), fresh[start : start + CHUNK])
+    insert_rows(session, UsageHour, fresh)
     if changed:
         # An ORM bulk UPDATE by primary key: one executemany, no objects loaded.
         session.execute(update(UsageHour), changed)
@@ -166,8 +165,7 @@ def _add_users(session: Session, users: set[tuple[str, date, str]]) -> None:
             )
         )
     rows = [{"initiative": i, "day": d, "user": u} for i, d, u in sorted(users - known)]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(UsageUser), rows[start : start + CHUNK])
+    insert_rows(session, UsageUser, rows)
 
 
 @stores("usage")
@@ -196,8 +194,6 @@ def store_usage(
         users.add((e.initiative, e.at.date(), user_key(e.user, hashed)))
     _merge_hours(session, hours)
     _add_users(session, users)
-    ids = [{"id": e.id} for e in fresh]
-    for start in range(0, len(ids), CHUNK):
-        session.execute(insert(UsageSeen), ids[start : start + CHUNK])
+    insert_rows(session, UsageSeen, [{"id": e.id} for e in fresh])
     result.record("usage", len(fresh), len(typed) - len(fresh))
     return []
