@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import NonNegativeInt, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     production_environments: list[str] = ["production", "prod"]
     github_webhook_secret: str | None = None
     hash_user_ids: bool = True
+    # Risk register thresholds (docs/risks.md).
+    risk_pilot_theater_days: PositiveInt = 90
+    risk_funding_churn_changes: NonNegativeInt = 2
+    risk_funding_churn_window_days: PositiveInt = 90
+    risk_deployment_window_days: PositiveInt = 90
+    risk_shadow_ai_window_days: PositiveInt = 28
 
     @field_validator("database_url")
     @classmethod
