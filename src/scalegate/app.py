@@ -15,6 +15,7 @@ from scalegate.evidence import api as evidence_api
 from scalegate.gates import api as gates_api
 from scalegate.manifests import api as manifests_api
 from scalegate.portfolio import api as portfolio_api
+from scalegate.risks import api as risks_api
 from scalegate.settings import Settings, get_settings
 from scalegate.usage import api as usage_api
 from scalegate.web import pages
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gates_api.router)
     app.include_router(evidence_api.router)
     app.include_router(usage_api.router)
+    app.include_router(risks_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -318,12 +318,7 @@ def knowledge_silos(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -
         if i.stage not in SCALED_STAGES or i.assets_reused or i.assets_published:
             continue
         untracked = i.assets_reused is None and i.assets_published is None
-        note = (
-            " (scalegate does not track asset reuse or publishing yet, so no scaled "
-            "initiative can show any)"
-            if untracked
-            else ""
-        )
+        note = " (scalegate does not track asset reuse or publishing yet)" if untracked else ""
         risks.append(
             Risk(
                 "knowledge-silos",

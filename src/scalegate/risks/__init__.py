@@ -1,0 +1,1 @@
+"""The risk register: risks detected from the portfolio's data."""
