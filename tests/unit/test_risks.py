@@ -267,7 +267,7 @@ def test_shadow_ai_counts_calls_on_unapproved_models() -> None:
     assert risk.severity == "high"
     assert risk.message == (
         "140 of 440 model calls (31.8%) in the last 28 days went to models not approved for its "
-        "data classes (confidential): homebrew (unknown, 40 events), llama (restricted, 100 events)"
+        "data classes (confidential): homebrew (unknown, 40 calls), llama (restricted, 100 calls)"
     )
     assert risk.figures["share"] == pytest.approx(140 / 440)
 

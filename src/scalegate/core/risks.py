@@ -355,7 +355,10 @@ def shadow_ai(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -> list
             continue
         events = sum(u.events for u, _ in unapproved)
         share = events / total if total else 0.0
-        models = ", ".join(f"{u.model} ({status}, {u.events} events)" for u, status in unapproved)
+        models = ", ".join(
+            f"{u.model} ({status}, {u.events} call{'' if u.events == 1 else 's'})"
+            for u, status in unapproved
+        )
         classes = ", ".join(i.data_classes) or "none declared"
         risks.append(
             Risk(

@@ -143,14 +143,8 @@ def _last_deployments(
             .where(DeploymentRecord.service.in_(chunk), DeploymentRecord.finished_at <= as_of)
             .group_by(DeploymentRecord.service)
         ):
-            # SQLite hands an aggregate back as text; the column type reads it as UTC.
-            last[service] = at if isinstance(at, datetime) else _parse_utc(at)
+            last[service] = at  # max() keeps the column type: aware UTC on both databases
     return last
-
-
-def _parse_utc(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def gather_facts(session: Session, as_of: datetime, thresholds: RiskThresholds) -> PortfolioFacts:
