@@ -378,7 +378,7 @@ def usage_figures(
     costs: list[float] = []
     by_model: defaultdict[str, list[float]] = defaultdict(list)
     by_theme: defaultdict[str, list[float]] = defaultdict(list)
-    latency = LatencyHistogram()
+    latency_counts: dict[int, int] = {}  # merged plainly, checked once as a LatencyHistogram
     weekly_assisted = [0] * week_count
     weekly_overridden = [0] * week_count
     weekly_costs: list[list[float]] = [[] for _ in range(week_count)]
@@ -402,11 +402,13 @@ def usage_figures(
             outcomes[bucket.outcome] += bucket.events
             reviewed += bucket.human_reviewed
             guarded += bucket.guardrail_triggered
-            latency.merge(LatencyHistogram(bucket.latency))
+            for key, count in bucket.latency.items():
+                latency_counts[key] = latency_counts.get(key, 0) + count
             weekly_assisted[week] += bucket.events
             if bucket.outcome == OVERRIDDEN:
                 weekly_overridden[week] += bucket.events
 
+    latency = LatencyHistogram(latency_counts)
     active_7d = len(_distinct(users_by_day, last_day - timedelta(days=6), last_day))
     failure_rate = _ratio(outcomes[FAILED], assisted)
     total_cost = math.fsum(costs)

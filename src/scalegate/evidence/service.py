@@ -358,3 +358,44 @@ def ingest(
             },
         )
     return result
+
+
+def ingest_events(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    events: Sequence[BaseEvent],
+    format: str,
+    sha256: str,
+    source: str = "<stdin>",
+    received: int | None = None,
+    skipped: int = 0,
+) -> IngestResult:
+    """Store events already validated elsewhere (such as converted OTLP spans) as `ingest`
+    stores a parsed batch: one transaction, idempotent by id, audited. The audit record
+    names `format` and the `sha256` of what was received, since there is no batch text."""
+    _load_event_types()
+    result = IngestResult(received=len(events) if received is None else received, skipped=skipped)
+    kept = _first_of_each_id(list(enumerate(events, start=1)), result)
+    by_type: dict[str, list[tuple[int, BaseEvent]]] = defaultdict(list)
+    for line, event in kept:
+        by_type[event.type].append((line, event))
+    unknown = sorted(set(by_type) - set(_STORES))
+    _raise_if(
+        [Problem("type", f"no store for {t} events", line=by_type[t][0][0]) for t in unknown],
+        "nothing from this batch was stored",
+    )
+    with transaction(factory) as session:
+        actor.require("evidence.write", current_rights(session))
+        _raise_if(_initiative_problems(session, kept), "nothing from this batch was stored")
+        problems: list[Problem] = []
+        for event_type, store in _STORES.items():
+            if by_type.get(event_type):
+                problems += store(session, by_type[event_type], result)
+        _raise_if(problems, "nothing from this batch was stored")
+        AuditLog(session).append(
+            actor.name,
+            "evidence.ingest",
+            f"Evidence/{source}",
+            {"format": format, "sha256": sha256, **result.as_dict()},
+        )
+    return result

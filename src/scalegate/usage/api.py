@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import zlib
 from collections import defaultdict
@@ -25,7 +26,7 @@ from scalegate.access.rights import current_rights
 from scalegate.db import transaction
 from scalegate.deps import CurrentActor, Sessions
 from scalegate.errors import InvalidInput, Problem, ScalegateError
-from scalegate.evidence.service import ingest
+from scalegate.evidence.service import ingest_events
 from scalegate.portfolio.models import Initiative
 from scalegate.usage.otlp import Conversion, convert
 
@@ -168,14 +169,18 @@ def receive(
     factory: sessionmaker[Session], actor: Actor, body: bytes, media: str, encoding: str | None
 ) -> Conversion:
     """Decode, convert and store one export request (blocking: run it in a threadpool)."""
-    request = parse(decompress(body, encoding), media)
+    raw = decompress(body, encoding)
+    request = parse(raw, media)
     with transaction(factory) as session:
         actor.require("evidence.write", current_rights(session))
         services, names = service_initiatives(session)
     result = convert(request, services, names)
-    if result.events:
+    if result.usage:
+        # The converted events are validated already: they go to the store as they are.
+        form = "otlp-protobuf" if media == PROTOBUF else "otlp-json"
+        digest = hashlib.sha256(raw).hexdigest()
         try:
-            ingest(factory, actor, json.dumps(result.events), "json", source="otlp")
+            ingest_events(factory, actor, result.usage, form, digest, source="otlp")
         except InvalidInput as error:  # e.g. an initiative deleted meanwhile
             raise bad_data(error.message, error.details) from None
     return result

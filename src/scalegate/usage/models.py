@@ -1,10 +1,10 @@
-"""Usage tables: the model catalog, hourly aggregates, daily distinct users, seen event ids."""
+"""Usage tables: the model catalog, hourly and daily aggregates, daily distinct users, seen ids."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scalegate.db import Base, JSONType, UTCDateTime
@@ -46,6 +46,33 @@ class UsageHour(Base):
     guardrail_triggered: Mapped[int] = mapped_column(Integer)
     input_tokens: Mapped[int] = mapped_column(Integer)
     output_tokens: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    latency: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
+class UsageDay(Base):
+    """The same sums as UsageHour over one UTC day: what a window of whole days reads."""
+
+    __tablename__ = "usage_day"
+    __table_args__ = (
+        UniqueConstraint(
+            "initiative", "day", "model", "outcome", "assisted", name="uq_usage_day_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative: Mapped[str] = mapped_column(String(63))
+    day: Mapped[date] = mapped_column(Date)
+    model: Mapped[str] = mapped_column(String(100))  # '' when no model was involved
+    outcome: Mapped[str] = mapped_column(String(16))
+    assisted: Mapped[bool] = mapped_column(Boolean)
+    events: Mapped[int] = mapped_column(Integer)
+    human_reviewed: Mapped[int] = mapped_column(Integer)
+    guardrail_triggered: Mapped[int] = mapped_column(Integer)
+    # A day of tokens can pass 2**31 on a busy initiative.
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
     cost: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
     latency: Mapped[dict[str, int]] = mapped_column(JSONType)

@@ -40,9 +40,14 @@ Attributes = Mapping[str, AnyValue]
 class Conversion:
     """What became of the spans of one export request."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    usage: list[UsageEvent] = field(default_factory=list)
     not_genai: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The usage events as plain dicts (JSON-ready, unset fields left out)."""
+        return [event_dict(e) for e in self.usage]
 
     @property
     def rejected_spans(self) -> int:
@@ -115,22 +120,14 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-def _moment(nanos: int) -> str:
+def _moment_of(nanos: int) -> datetime:
     seconds, rest = divmod(nanos, NANOS)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000).isoformat()
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
 
 
 def is_genai(attributes: Attributes) -> bool:
     """Whether a span's attributes mark it as a GenAI operation."""
     return any(_text(attribute(attributes, key)) for key in GENAI_MARKERS)
-
-
-def _first(key: str, *scopes: Attributes) -> str | None:
-    for scope in scopes:
-        found = _text(attribute(scope, key))
-        if found is not None:
-            return found
-    return None
 
 
 def _problem(error: ValidationError) -> str:
@@ -139,21 +136,56 @@ def _problem(error: ValidationError) -> str:
     return f"{where}: {first['msg'][:1].lower()}{first['msg'][1:]}" if where else first["msg"]
 
 
-def span_to_usage(
+def event_dict(event: UsageEvent) -> dict[str, Any]:
+    """A usage event as the dict of its JSON form (unset fields left out)."""
+    found = event.model_dump(exclude_none=True)
+    found["at"] = event.at.isoformat()
+    return found
+
+
+# The attributes the conversion reads; the others are never converted.
+READ = frozenset(
+    {
+        *GENAI_MARKERS,
+        "scalegate.initiative",
+        "service.name",
+        "enduser.id",
+        "scalegate.outcome",
+        "gen_ai.response.model",
+        "gen_ai.request.model",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "scalegate.human_reviewed",
+        "scalegate.guardrail_triggered",
+    }
+)
+
+
+def read_attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
+    """The Python values of the attributes the conversion reads; a repeated key keeps its
+    last value."""
+    return {kv.key: value_of(kv.value) for kv in pairs if kv.key in READ}
+
+
+def span_event(
     span: Span,
-    attributes: Attributes,
-    resource: Attributes,
+    attributes: Mapping[str, Any],
+    resource: Mapping[str, Any],
     service_initiatives: Mapping[str, str],
-) -> dict[str, Any] | str:
-    """One GenAI span as a usage event dict, or the reason it cannot be one."""
+) -> UsageEvent | str:
+    """One GenAI span as a validated usage event, or the reason it cannot be one.
+    `attributes` and `resource` hold Python values (read_attributes)."""
     if len(span.trace_id) != TRACE_ID_BYTES or len(span.span_id) != SPAN_ID_BYTES:
         return "trace_id must be 16 bytes and span_id 8 bytes"
-    if not span.start_time_unix_nano or not span.end_time_unix_nano:
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not start or not end:
         return "span has no start or end time"
-    if span.end_time_unix_nano < span.start_time_unix_nano:
+    if end < start:
         return "span ends before it starts"
-    service = _first("service.name", resource)
-    initiative = _first("scalegate.initiative", attributes, resource)
+    service = _text(resource.get("service.name"))
+    initiative = _text(attributes.get("scalegate.initiative")) or _text(
+        resource.get("scalegate.initiative")
+    )
     if initiative is None and service is not None:
         initiative = service_initiatives.get(service)
     if initiative is None:
@@ -161,15 +193,17 @@ def span_to_usage(
             f"service {service!r} is in no initiative's services "
             "and the span has no scalegate.initiative attribute"
         )
-    elapsed = span.end_time_unix_nano - span.start_time_unix_nano
-    outcome = _first("scalegate.outcome", attributes)
+    elapsed = end - start
+    outcome = _text(attributes.get("scalegate.outcome"))
     event: dict[str, Any] = {
         "type": "usage",
         "id": f"otel:{span.trace_id.hex()}:{span.span_id.hex()}",
         "initiative": initiative,
-        "user": _first("enduser.id", attributes, resource) or ANONYMOUS,
-        "at": _moment(span.end_time_unix_nano),
-        "task": _first("gen_ai.operation.name", attributes) or span.name,
+        "user": _text(attributes.get("enduser.id"))
+        or _text(resource.get("enduser.id"))
+        or ANONYMOUS,
+        "at": _moment_of(end),
+        "task": _text(attributes.get("gen_ai.operation.name")) or span.name,
         "assisted": True,
         "outcome": (
             "failed"
@@ -182,19 +216,34 @@ def span_to_usage(
         "latency_ms": elapsed / 1_000_000,
     }
     optional = {
-        "model": _first("gen_ai.response.model", attributes)
-        or _first("gen_ai.request.model", attributes),
-        "input_tokens": _count(attribute(attributes, "gen_ai.usage.input_tokens")),
-        "output_tokens": _count(attribute(attributes, "gen_ai.usage.output_tokens")),
-        "human_reviewed": _flag(attribute(attributes, "scalegate.human_reviewed")),
-        "guardrail_triggered": _flag(attribute(attributes, "scalegate.guardrail_triggered")),
+        "model": _text(attributes.get("gen_ai.response.model"))
+        or _text(attributes.get("gen_ai.request.model")),
+        "input_tokens": _count(attributes.get("gen_ai.usage.input_tokens")),
+        "output_tokens": _count(attributes.get("gen_ai.usage.output_tokens")),
+        "human_reviewed": _flag(attributes.get("scalegate.human_reviewed")),
+        "guardrail_triggered": _flag(attributes.get("scalegate.guardrail_triggered")),
     }
     event.update({k: v for k, v in optional.items() if v is not None})
     try:
-        UsageEvent.model_validate(event)
+        return UsageEvent.model_validate(event)
     except ValidationError as error:
         return _problem(error)
-    return event
+
+
+def span_to_usage(
+    span: Span,
+    attributes: Attributes,
+    resource: Attributes,
+    service_initiatives: Mapping[str, str],
+) -> dict[str, Any] | str:
+    """One GenAI span as a usage event dict, or the reason it cannot be one."""
+    found = span_event(
+        span,
+        {key: value_of(value) for key, value in attributes.items()},
+        {key: value_of(value) for key, value in resource.items()},
+        service_initiatives,
+    )
+    return found if isinstance(found, str) else event_dict(found)
 
 
 def convert(
@@ -206,20 +255,20 @@ def convert(
     names that exist (a span counted toward any other initiative is rejected)."""
     result = Conversion()
     for resource_spans in request.resource_spans:
-        resource = attributes_of(resource_spans.resource.attributes)
+        resource = read_attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                attributes = attributes_of(span.attributes)
-                if not is_genai(attributes):
+                attributes = read_attributes(span.attributes)
+                if not any(_text(attributes.get(key)) for key in GENAI_MARKERS):
                     result.not_genai += 1
                     continue
-                event = span_to_usage(span, attributes, resource, service_initiatives)
+                event = span_event(span, attributes, resource, service_initiatives)
                 if isinstance(event, str):
                     result.rejected[event] += 1
-                elif initiatives is not None and event["initiative"] not in initiatives:
-                    result.rejected[f"no initiative named {event['initiative']}"] += 1
+                elif initiatives is not None and event.initiative not in initiatives:
+                    result.rejected[f"no initiative named {event.initiative}"] += 1
                 else:
-                    result.events.append(event)
+                    result.usage.append(event)
     return result
 
 

@@ -1,9 +1,9 @@
-"""Usage figures for an initiative, read from the hourly aggregates."""
+"""Usage figures for an initiative, read from the daily and hourly aggregates."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scalegate.core.usage import (
     DailyUsers,
-    LatencyHistogram,
     UsageBucket,
     model_status,
     usage_figures,
@@ -19,58 +18,118 @@ from scalegate.core.usage import (
 from scalegate.db import transaction
 from scalegate.errors import NotFound
 from scalegate.portfolio.models import Initiative
-from scalegate.usage.models import ModelEntry, UsageHour, UsageUser
+from scalegate.usage.models import ModelEntry, UsageDay, UsageHour, UsageUser
 
 WINDOW_DAYS = 28
-# Weekly repeat users and 28-day actives look back further than the window itself.
-LOOKBACK_DAYS = 35
+# User days read: the window's, and at least the 28 dates that active_users_28d counts.
+USER_DAYS = max(WINDOW_DAYS, 28)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+SUM_COLUMNS = (
+    "model",
+    "outcome",
+    "assisted",
+    "events",
+    "human_reviewed",
+    "guardrail_triggered",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+    "duration_s",
+    "latency",
+)
 
 
 def _catalog(session: Session) -> dict[str, tuple[str, frozenset[str]]]:
     return {
-        m.name: (m.status, frozenset(m.allowed_data_classes or []))
-        for m in session.scalars(select(ModelEntry))
+        name: (status, frozenset(allowed or []))
+        for name, status, allowed in session.execute(
+            select(ModelEntry.name, ModelEntry.status, ModelEntry.allowed_data_classes)
+        )
     }
 
 
-def _figures(session: Session, row: Initiative, as_of: datetime) -> dict[str, Any]:
-    since = as_of - timedelta(days=LOOKBACK_DAYS)
-    buckets = [
-        UsageBucket(
-            h.hour,
-            h.model or None,
-            h.outcome,
-            h.assisted,
-            h.events,
-            h.human_reviewed,
-            h.guardrail_triggered,
-            h.input_tokens,
-            h.output_tokens,
-            h.cost,
-            h.duration_s,
-            LatencyHistogram.from_json(h.latency).buckets,
-            row.theme.name,
-        )
-        for h in session.scalars(
-            select(UsageHour).where(
-                UsageHour.initiative == row.name, UsageHour.hour > since, UsageHour.hour <= as_of
+def whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
+    """The first and last UTC dates all of whose hours fall in (start, end], or None when
+    there is none or when end is not in UTC (the weekly series then cut days elsewhere)."""
+    offset = end.utcoffset()
+    if not isinstance(end.tzinfo, timezone) or offset is None or offset:
+        return None
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first = start.date() + DAY  # its midnight is after start; start's own midnight is not
+    last = end.date() if end.hour == 23 else end.date() - DAY  # its 23:00 is at or before end
+    return (first, last) if first <= last else None
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _buckets(
+    session: Session, name: str, theme: str | None, start: datetime, end: datetime
+) -> list[UsageBucket]:
+    """The aggregates of (start, end]: daily rows for whole UTC days, hourly ones around them.
+
+    A daily row stands for its day's hours, so it is given the day's midnight as its hour:
+    inside the window, and in the day's ISO week."""
+    hours = [(start, end)]
+    days = whole_days(start, end)
+    if days is not None:
+        hours = [(start, _midnight(days[0]) - HOUR), (_midnight(days[1]) + DAY - HOUR, end)]
+    rows: list[tuple[datetime, Any]] = []
+    for lo, hi in hours:
+        if hi <= lo:
+            continue
+        columns = [UsageHour.hour, *(getattr(UsageHour, c) for c in SUM_COLUMNS)]
+        found = session.execute(
+            select(*columns).where(
+                UsageHour.initiative == name, UsageHour.hour > lo, UsageHour.hour <= hi
             )
         )
+        rows += [(row[0], row) for row in found]
+    if days is not None:
+        columns = [UsageDay.day, *(getattr(UsageDay, c) for c in SUM_COLUMNS)]
+        found = session.execute(
+            select(*columns).where(
+                UsageDay.initiative == name, UsageDay.day >= days[0], UsageDay.day <= days[1]
+            )
+        )
+        rows += [(_midnight(row[0]), row) for row in found]
+    return [
+        UsageBucket(
+            moment,
+            row.model or None,
+            row.outcome,
+            row.assisted,
+            row.events,
+            row.human_reviewed,
+            row.guardrail_triggered,
+            row.input_tokens,
+            row.output_tokens,
+            row.cost,
+            row.duration_s,
+            {int(key): count for key, count in row.latency.items()},
+            theme,
+        )
+        for moment, row in rows
     ]
+
+
+def _figures(session: Session, row: Initiative, as_of: datetime) -> dict[str, Any]:
+    start = as_of - timedelta(days=WINDOW_DAYS)
+    buckets = _buckets(session, row.name, row.theme.name, start, as_of)
     users: dict[date, set[str]] = defaultdict(set)
     for day, user in session.execute(
         select(UsageUser.day, UsageUser.user).where(
             UsageUser.initiative == row.name,
-            UsageUser.day > since.date(),
+            UsageUser.day > as_of.date() - timedelta(days=USER_DAYS),
             UsageUser.day <= as_of.date(),
         )
     ):
         users[day].add(user)
     catalog = _catalog(session)
     data_classes = row.data_classes or []
-    seen = sorted(
-        {b.model for b in buckets if b.model and b.hour > as_of - timedelta(days=WINDOW_DAYS)}
-    )
+    seen = sorted({b.model for b in buckets if b.model})
     statuses = {m: model_status(m, catalog, data_classes) for m in seen}
     figures = usage_figures(
         buckets,
