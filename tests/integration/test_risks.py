@@ -128,8 +128,8 @@ class Built:
     drifted: list[str]
 
 
-@pytest.fixture
-def built(workspace: Workspace) -> Built:
+def build_portfolio(workspace: Workspace) -> Built:
+    """Initiatives that trip each rule once (and some that come close), through the services."""
     start = datetime.now(UTC)
     target_by = (start + timedelta(days=200)).date().isoformat()
     factory = workspace.sessions
@@ -159,6 +159,11 @@ def built(workspace: Workspace) -> Built:
     ingest(factory, ADMIN, lines(events), "jsonl")
     swept = gates.sweep(factory, ADMIN, as_of=start - timedelta(hours=1))
     return Built(workspace, start, datetime.now(UTC) + timedelta(minutes=1), swept["drifted"])
+
+
+@pytest.fixture
+def built(workspace: Workspace) -> Built:
+    return build_portfolio(workspace)
 
 
 def test_register_finds_each_rule(built: Built) -> None:
