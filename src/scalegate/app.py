@@ -17,6 +17,7 @@ from scalegate.manifests import api as manifests_api
 from scalegate.portfolio import api as portfolio_api
 from scalegate.risks import api as risks_api
 from scalegate.settings import Settings, get_settings
+from scalegate.slo import api as slo_api
 from scalegate.usage import api as usage_api
 from scalegate.web import pages
 from scalegate.workspace import open_workspace
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gates_api.router)
     app.include_router(evidence_api.router)
     app.include_router(usage_api.router)
+    app.include_router(slo_api.router)
     app.include_router(risks_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

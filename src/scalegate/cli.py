@@ -23,6 +23,7 @@ from scalegate.manifests.service import apply_sources
 from scalegate.outcomes.cli import outcomes
 from scalegate.portfolio.cli import list_, rank, show
 from scalegate.risks.cli import risks
+from scalegate.slo.cli import slo, slo_app
 from scalegate.usage.cli import usage
 
 
@@ -57,7 +58,9 @@ app.add_typer(audit, name="audit")
 app.add_typer(gate, name="gate")
 metrics_app.command("outcomes")(outcomes)
 metrics_app.command("usage")(usage)
+metrics_app.command("slo")(slo)
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(slo_app, name="slo")
 app.command("ingest")(ingest)
 app.command("advance")(advance)
 app.command("signoff")(signoff)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     production_environments: list[str] = ["production", "prod"]
     github_webhook_secret: str | None = None
     hash_user_ids: bool = True
+    # Where `scalegate slo sweep` POSTs alert changes (a Slack-compatible incoming webhook).
+    slo_webhook_url: str | None = None
     # Risk register thresholds (docs/risks.md).
     risk_pilot_theater_days: PositiveInt = 90
     risk_funding_churn_changes: NonNegativeInt = 2

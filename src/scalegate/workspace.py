@@ -27,6 +27,7 @@ def import_models() -> None:
     import scalegate.gates.models
     import scalegate.outcomes.models
     import scalegate.portfolio.models
+    import scalegate.slo.models
     import scalegate.usage.models  # noqa: F401
 
 

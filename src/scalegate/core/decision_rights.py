@@ -40,6 +40,7 @@ DECISION_RIGHTS: dict[str, frozenset[str]] = {
     "initiative.write": frozenset({"value-office", "product-owner"}),
     "policy.write": frozenset({"controls"}),
     "model.write": frozenset({"platform"}),
+    "slo.write": frozenset({"platform", "product-owner"}),
     "evidence.write": frozenset({"platform", "product-owner", "value-office"}),
     "rights.write": frozenset(),
     "user.write": frozenset(),

@@ -272,6 +272,7 @@ def stores(event_type: str) -> Callable[[EventStore], EventStore]:
 def _load_event_types() -> None:
     """Import the capabilities whose event types and stores register themselves on import."""
     import scalegate.outcomes.ingest
+    import scalegate.slo.ingest
     import scalegate.usage.ingest  # noqa: F401
 
 

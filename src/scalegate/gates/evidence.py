@@ -26,6 +26,7 @@ def _load_providers() -> None:
     """Import the capabilities' provider modules; each registers itself on import."""
     import scalegate.evidence.gate_evidence
     import scalegate.outcomes.gate_evidence
+    import scalegate.slo.gate_evidence
     import scalegate.usage.gate_evidence  # noqa: F401
 
 

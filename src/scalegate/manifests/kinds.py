@@ -8,4 +8,5 @@ def load_kinds() -> None:
     import scalegate.access.kinds
     import scalegate.gates.kinds
     import scalegate.portfolio.kinds
+    import scalegate.slo.kinds
     import scalegate.usage.kinds  # noqa: F401

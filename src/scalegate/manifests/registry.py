@@ -32,6 +32,13 @@ class Reference:
     path: Path_
     kind: str
     name: str
+    # A path from the document's root (e.g. metadata.labels) rather than from spec.
+    absolute: bool = False
+
+    @property
+    def document_path(self) -> Path_:
+        """Where the reference sits in its document."""
+        return self.path if self.absolute else ("spec", *self.path)
 
 
 def without_empties(value: Any) -> Any:
@@ -55,6 +62,9 @@ class KindHandler(ABC):
     spec_model: ClassVar[type[BaseModel]]
     name_pattern: ClassVar[re.Pattern[str]] = NAME_PATTERN
     name_rule: ClassVar[str] = NAME_RULE
+    # Metadata fields besides name (OpenSLO has displayName, labels, annotations). They are
+    # validated by this model and stored with the spec under the key "metadata".
+    metadata_model: ClassVar[type[BaseModel] | None] = None
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -79,6 +89,18 @@ class KindHandler(ABC):
     def change_problems(cls, before: Spec, after: Spec) -> list[tuple[Path_, str]]:
         """Why an update from `before` to `after` may not be made by apply, if it may not."""
         return []
+
+    @classmethod
+    def document(cls, name: str, stored: Spec) -> dict[str, Any]:
+        """A stored object as an apply-able document."""
+        spec = dict(stored)
+        extra = spec.pop("metadata", {}) if cls.metadata_model is not None else {}
+        return {
+            "apiVersion": cls.api_version,
+            "kind": cls.kind,
+            "metadata": {"name": name, **extra},
+            "spec": spec,
+        }
 
     def references(self, spec: Spec) -> list[Reference]:
         """The other objects this spec names."""

@@ -130,8 +130,12 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         problems.append(_problem(doc, obj, ("metadata", "name"), rule))
     elif handler is not None and (reason := handler.name_problem(name)):
         problems.append(_problem(doc, obj, ("metadata", "name"), reason))
-    if isinstance(metadata, dict):
-        for extra in sorted(set(metadata) - {"name"}):
+    extra_metadata = (
+        {k: v for k, v in metadata.items() if k != "name"} if isinstance(metadata, dict) else {}
+    )
+    metadata_model = handler.metadata_model if handler else None
+    if isinstance(metadata, dict) and metadata_model is None:
+        for extra in sorted(extra_metadata):
             problems.append(_problem(doc, obj, ("metadata", extra), "unknown field"))
     for extra in sorted(set(body) - {"apiVersion", "kind", "metadata", "spec"}):
         problems.append(_problem(doc, obj, (extra,), "unknown field"))
@@ -151,6 +155,15 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         # Keep the raw spec so duplicate names and dangling references show up in the same run.
         return Desired(handler, name, spec, doc), problems
     canonical = handler.canonical(model)
+    if metadata_model is not None:
+        try:
+            described = handler.canonical(metadata_model.model_validate(extra_metadata))
+        except ValidationError as error:
+            for e in error.errors():
+                problems.append(_problem(doc, obj, ("metadata", *e["loc"]), _friendly(dict(e))))
+            return Desired(handler, name, canonical, doc), problems
+        if described:
+            canonical = {**canonical, "metadata": described}
     for path, message in handler.semantic_problems(canonical):
         located = _problem(doc, obj, ("spec", *path), message)
         problems.append(replace(located, path=""))
@@ -203,7 +216,7 @@ def _reference_problems(
                     _problem(
                         item.document,
                         f"{item.handler.kind}/{item.name}",
-                        ("spec", *ref.path),
+                        ref.document_path,
                         f"{ref.kind}/{ref.name} {verb}",
                     )
                 )
@@ -216,7 +229,7 @@ def _reference_problems(
                 if ref.name in deleted.get(ref.kind, set()):
                     problems.append(
                         Problem(
-                            _location(("spec", *ref.path)),
+                            _location(ref.document_path),
                             f"{ref.kind}/{ref.name} would be deleted but is still used here",
                             object=f"{kind}/{name} (in the workspace)",
                         )
@@ -332,14 +345,7 @@ def export_documents(
             if kinds and handler.kind not in kinds:
                 continue
             for name, spec in sorted(handler(session).existing().items()):
-                documents.append(
-                    {
-                        "apiVersion": handler.api_version,
-                        "kind": handler.kind,
-                        "metadata": {"name": name},
-                        "spec": spec,
-                    }
-                )
+                documents.append(handler.document(name, spec))
     return documents
 
 

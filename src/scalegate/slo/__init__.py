@@ -1,0 +1,1 @@
+"""Platform reliability: OpenSLO objectives, SLI evidence, error budgets and burn-rate alerts."""
