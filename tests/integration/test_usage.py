@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
+from scalegate.core.usage import DailyUsers, LatencyHistogram, UsageBucket, usage_figures
 from scalegate.evidence.service import ingest
 from scalegate.gates import service as gates
 from scalegate.manifests.service import apply_sources
-from scalegate.usage.models import UsageHour, UsageUser
+from scalegate.usage.models import UsageDay, UsageHour, UsageUser
 from scalegate.usage.service import usage_for
 from scalegate.workspace import Workspace
 from tests.conftest import ADMIN
 from tests.gates_support import POLICIES
 
 AS_OF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PLUS_TWO = timezone(timedelta(hours=2))
 PORTFOLIO = """\
 apiVersion: scalegate.dev/v1
 kind: Theme
@@ -152,3 +155,121 @@ def test_time_returned_per_month(used: Workspace) -> None:
     assert returned == [
         {"month": "2026-11", "assisted_tasks": 5, "minutes_saved_per_task": 6.0, "hours": 0.25}
     ]
+
+
+def _random_events(count: int, seed: int) -> list[dict[str, object]]:
+    """Events over 2026-10-10 .. 2026-11-22 at any minute, some at +02:00."""
+    rng = random.Random(seed)
+    start = datetime(2026, 10, 10, tzinfo=UTC)
+    found: list[dict[str, object]] = []
+    for n in range(count):
+        at = start + timedelta(minutes=rng.randrange(44 * 24 * 60))
+        assisted = rng.random() < 0.8
+        event: dict[str, object] = {
+            "type": "usage",
+            "id": f"r{n}",
+            "initiative": "triage",
+            "user": f"user-{rng.randrange(12)}",
+            "at": at.isoformat() if rng.random() < 0.8 else at.astimezone(PLUS_TWO).isoformat(),
+            "task": "triage-ticket",
+            "assisted": assisted,
+            "outcome": rng.choice(["accepted", "edited", "overridden", "escalated", "failed"]),
+        }
+        if assisted:
+            event["model"] = rng.choice(["gpt-4o-mini", "llama-3.1-70b", "unlisted"])
+            event["input_tokens"] = rng.randrange(2000)
+            event["output_tokens"] = rng.randrange(500)
+            event["latency_ms"] = round(rng.lognormvariate(6.5, 0.8), 1)
+            if rng.random() < 0.5:
+                event["cost"] = round(rng.random() / 100, 6)
+            event["human_reviewed"] = rng.random() < 0.3
+            event["guardrail_triggered"] = rng.random() < 0.1
+        found.append(event)
+    return found
+
+
+def _reference(events: list[dict[str, object]], as_of: datetime) -> dict[str, object]:
+    """core.usage_figures over one bucket per event, as if nothing were aggregated."""
+    prices = {"gpt-4o-mini": (0.15, 0.6)}
+    buckets, users = [], []
+    for e in events:
+        at = datetime.fromisoformat(str(e["at"])).astimezone(UTC)
+        model = e.get("model")
+        cost = e.get("cost")
+        if cost is None:
+            inp, out = prices.get(str(model), (0.0, 0.0))
+            cost = (
+                int(e.get("input_tokens") or 0) * inp + int(e.get("output_tokens") or 0) * out
+            ) / 1e6  # type: ignore[call-overload]
+        histogram = LatencyHistogram()
+        if e.get("latency_ms") is not None:
+            histogram.add(float(e["latency_ms"]))  # type: ignore[arg-type]
+        buckets.append(
+            UsageBucket(
+                at.replace(minute=0, second=0, microsecond=0),
+                model,  # type: ignore[arg-type]
+                str(e["outcome"]),
+                bool(e["assisted"]),
+                1,
+                int(bool(e.get("human_reviewed"))),
+                int(bool(e.get("guardrail_triggered"))),
+                int(e.get("input_tokens") or 0),  # type: ignore[call-overload]
+                int(e.get("output_tokens") or 0),  # type: ignore[call-overload]
+                float(cost),  # type: ignore[arg-type]
+                0.0,
+                histogram.buckets,
+                "ops",
+            )
+        )
+        users.append(DailyUsers(at.date(), frozenset({str(e["user"])})))
+    return usage_figures(buckets, users, as_of, 28, 4, frozenset({"gpt-4o-mini"})).as_dict()
+
+
+def _same(ours: object, reference: object, where: str = "") -> None:
+    if isinstance(reference, dict):
+        assert isinstance(ours, dict) and set(ours) == set(reference), where
+        for key in reference:
+            _same(ours[key], reference[key], f"{where}.{key}")
+    elif isinstance(reference, list):
+        assert isinstance(ours, list) and len(ours) == len(reference), where
+        for n, (a, b) in enumerate(zip(ours, reference, strict=True)):
+            _same(a, b, f"{where}[{n}]")
+    elif isinstance(reference, float):
+        assert ours == pytest.approx(reference, rel=1e-12, abs=1e-15), where
+    else:
+        assert ours == reference, where
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC),  # whole UTC days only
+        datetime(2026, 11, 20, 13, 30, tzinfo=UTC),  # part days at both ends
+        datetime(2026, 11, 18, 0, 0, tzinfo=UTC),  # starts and ends on a midnight
+        datetime(2026, 11, 19, 9, 15, tzinfo=PLUS_TWO),  # weeks cut in +02:00: hours only
+    ],
+)
+def test_batches_and_roll_ups_add_up(workspace: Workspace, as_of: datetime) -> None:
+    """600 events in uneven batches, out of time order and some sent twice, give the figures
+    of core.usage_figures over one bucket per event, whichever mix of daily and hourly rows
+    the window reads. The hourly and daily tables hold the same sums."""
+    apply_sources(workspace.sessions, [("p.yaml", PORTFOLIO)], ADMIN)
+    events = _random_events(600, seed=7)
+    shuffled = random.Random(3).sample(events, len(events))
+    start = 0
+    for size in (1, 5, 50, 120, 200, 224):
+        batch = shuffled[start : start + size] + shuffled[: size // 10]  # some sent again
+        ingest(workspace.sessions, ADMIN, "\n".join(json.dumps(e) for e in batch), "jsonl")
+        start += size
+    ours = usage_for(workspace.sessions, "triage", as_of)
+    reference = _reference(events, as_of)
+    ours.pop("models")
+    for key in ("initiative", "as_of"):
+        ours.pop(key)
+    _same(ours, reference)
+    with workspace.sessions() as session:
+        for column in ("events", "input_tokens", "human_reviewed"):
+            hours = session.scalar(select(func.sum(getattr(UsageHour, column))))
+            days = session.scalar(select(func.sum(getattr(UsageDay, column))))
+            assert hours == days
+        assert session.scalar(select(func.sum(UsageHour.events))) == 600

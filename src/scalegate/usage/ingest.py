@@ -1,21 +1,22 @@
 """Storing `usage` events as hourly and daily aggregates, daily distinct users and seen ids.
 
-Every statement here is SQLAlchemy Core on the tables (no ORM objects), and the inserts go
-through "insertmanyvalues" (an INSERT ... RETURNING executed for many rows becomes one
-multi-row VALUES statement per 1,000 rows), which on PostgreSQL saves a round of the
-pipeline per row.
+Every statement here is SQLAlchemy Core on the tables, no ORM objects. On SQLite many rows
+go as one executemany. On PostgreSQL they go as one array per column through `unnest`: one
+short statement per batch, where psycopg's executemany sends a message per row and a
+multi-row VALUES is a long new statement for psycopg to parse every time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from scalegate.core.usage import bucket_key, event_cost
@@ -30,7 +31,8 @@ from scalegate.usage.schemas import UsageEvent
 HourKey = tuple[str, datetime, str, str, bool]
 DayKey = tuple[str, date, str, str, bool]
 Prices = dict[str, tuple[float | None, float | None]]
-CHUNK = 1000  # rows per statement; SQLAlchemy's insertmanyvalues page is 1,000 too
+CHUNK = 1000  # ids per INSERT ... RETURNING on SQLite (one insertmanyvalues page)
+PG_CHUNK = 20_000  # rows per PostgreSQL statement from arrays
 
 HOURS: Table = UsageHour.__table__  # type: ignore[assignment]
 DAYS: Table = UsageDay.__table__  # type: ignore[assignment]
@@ -148,14 +150,8 @@ def priced(event: UsageEvent, prices: Prices) -> float:
     return event_cost(event.input_tokens or 0, event.output_tokens or 0, inp or 0.0, out or 0.0)
 
 
-def _dialect_insert(session: Session, table: Table) -> Any:
-    """INSERT for the session's database, with on_conflict_do_nothing available."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"usage ingest supports SQLite and PostgreSQL, not {name}")
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -163,19 +159,81 @@ def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield rows[start : start + size]
 
 
+def _unnest(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[str, str, dict[str, list[Any]]]:
+    """PostgreSQL: the rows as one array per column, for `unnest` (column names, the unnest
+    call, parameters). One small statement whatever the number of rows, where an executemany
+    is a pipeline message per row and a multi-row VALUES a new statement to parse each time."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    casts = []
+    for name in columns:
+        column = table.c[name.lstrip("_")]
+        casts.append(f"CAST(:{name} AS {column.type.compile(dialect=dialect)}[])")
+    values: dict[str, list[Any]] = {}
+    for name in columns:
+        found = [row[name] for row in rows]
+        if name == "latency":
+            found = [json.dumps(value, separators=(",", ":")) for value in found]
+        values[name] = found
+    names = ", ".join(quote(name) for name in columns)
+    return names, f"unnest({', '.join(casts)})", values
+
+
 def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new rows, 1,000 per multi-row statement (RETURNING makes it insertmanyvalues)."""
-    statement = _dialect_insert(session, table).returning(table.c.id)
-    for chunk in _chunks(rows):
-        session.execute(statement, list(chunk))
+    """Insert new rows: on PostgreSQL from arrays, on SQLite as one executemany."""
+    if not rows:
+        return
+    if not _on_postgresql(session):
+        session.connection().execute(table.insert(), list(rows))
+        return
+    for chunk in _chunks(rows, PG_CHUNK):
+        names, unnest, values = _unnest(session, table, chunk)
+        session.execute(text(f"INSERT INTO {table.name} ({names}) SELECT * FROM {unnest}"), values)
+
+
+def _update(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Set the columns of stored rows by id ("_id" in each row)."""
+    if not rows:
+        return
+    if not _on_postgresql(session):
+        # One executemany; the SET clause is every key of the rows but the "_id" of WHERE.
+        session.connection().execute(update(table).where(table.c.id == bindparam("_id")), rows)
+        return
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for chunk in _chunks(rows, PG_CHUNK):
+        names, unnest, values = _unnest(session, table, chunk)
+        sets = ", ".join(f"{quote(n)} = v.{quote(n)}" for n in chunk[0] if n != "_id")
+        session.execute(
+            text(
+                f"UPDATE {table.name} AS t SET {sets} "
+                f"FROM {unnest} AS v({names}) WHERE t.id = v._id"
+            ),
+            values,
+        )
 
 
 def _new_ids(session: Session, ids: Sequence[str]) -> set[str]:
     """Remember these ids; the ones not seen before (INSERT ... ON CONFLICT DO NOTHING)."""
-    statement = (
-        _dialect_insert(session, SEEN).on_conflict_do_nothing(index_elements=["id"])
-    ).returning(SEEN.c.id)
     fresh: set[str] = set()
+    if _on_postgresql(session):
+        for chunk in _chunks(ids, PG_CHUNK):
+            names, unnest, values = _unnest(session, SEEN, [{"id": i} for i in chunk])
+            fresh.update(
+                session.scalars(
+                    text(
+                        f"INSERT INTO {SEEN.name} ({names}) SELECT * FROM {unnest} "
+                        "ON CONFLICT (id) DO NOTHING RETURNING id"
+                    ),
+                    values,
+                )
+            )
+        return fresh
+    statement = (
+        sqlite.insert(SEEN).on_conflict_do_nothing(index_elements=["id"]).returning(SEEN.c.id)
+    )
     for chunk in _chunks(ids):
         fresh.update(session.scalars(statement, [{"id": i} for i in chunk]))
     return fresh
@@ -220,21 +278,29 @@ def _merge(session: Session, table: Table, column: str, sums: dict[Any, _Sums]) 
         else:
             changed.append(sums[key].merged_with(row))
     _insert(session, table, fresh)
-    if changed:
-        # One executemany; the SET clause is every key of the rows but the "_id" of WHERE.
-        session.connection().execute(update(table).where(c.id == bindparam("_id")), changed)
+    _update(session, table, changed)
 
 
 def _add_users(session: Session, users: set[tuple[str, date, str]]) -> None:
     """Record who was active on which day, once per (initiative, day, user)."""
     rows = [{"initiative": i, "day": d, "user": u} for i, d, u in sorted(users)]
-    statement = (
-        _dialect_insert(session, USERS)
-        .on_conflict_do_nothing(index_elements=["initiative", "day", "user"])
-        .returning(USERS.c.id)
+    if not rows:
+        return
+    if _on_postgresql(session):
+        for chunk in _chunks(rows, PG_CHUNK):
+            names, unnest, values = _unnest(session, USERS, chunk)
+            session.execute(
+                text(
+                    f"INSERT INTO {USERS.name} ({names}) SELECT * FROM {unnest} "
+                    'ON CONFLICT (initiative, day, "user") DO NOTHING'
+                ),
+                values,
+            )
+        return
+    statement = sqlite.insert(USERS).on_conflict_do_nothing(
+        index_elements=["initiative", "day", "user"]
     )
-    for chunk in _chunks(rows):
-        session.execute(statement, list(chunk))
+    session.connection().execute(statement, rows)
 
 
 @stores("usage")
