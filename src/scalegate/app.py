@@ -19,7 +19,7 @@ from scalegate.risks import api as risks_api
 from scalegate.settings import Settings, get_settings
 from scalegate.slo import api as slo_api
 from scalegate.usage import api as usage_api
-from scalegate.web import pages
+from scalegate.web.site import install_pages
 from scalegate.workspace import open_workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -78,6 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(usage_api.router)
     app.include_router(slo_api.router)
     app.include_router(risks_api.router)
-    app.include_router(pages.router)
+    install_pages(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     hash_user_ids: bool = True
     # Where `scalegate slo sweep` POSTs alert changes (a Slack-compatible incoming webhook).
     slo_webhook_url: str | None = None
+    # Signs the pages' session cookies. Unset: a key is generated once and kept in
+    # secret_key_file (default: beside a SQLite workspace, else ./scalegate.secret-key).
+    # Several processes behind a load balancer must share one: set it explicitly there.
+    secret_key: str | None = None
+    secret_key_file: str | None = None
     # Risk register thresholds (docs/risks.md).
     risk_pilot_theater_days: PositiveInt = 90
     risk_funding_churn_changes: NonNegativeInt = 2

@@ -1,0 +1,224 @@
+"""The three-tier dashboard: business outcomes, delivery (DORA), reliability (SLOs)."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from scalegate.core.lifecycle import Stage
+from scalegate.db import transaction
+from scalegate.deps import Sessions
+from scalegate.evidence.metrics import EVIDENCE_WINDOW_DAYS, Scope, dora_for
+from scalegate.outcomes.service import outcomes_for
+from scalegate.portfolio import service as portfolio
+from scalegate.web import charts
+from scalegate.web.auth import PageActor
+from scalegate.web.render import render
+
+router = APIRouter(include_in_schema=False)
+SLO_MODULE = "scalegate.slo.service"
+
+
+def verdict_of(h: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The strongest comparison of a hypothesis: experiment, then DiD, then before/after."""
+    for method in ("experiment", "did", "before_after"):
+        if h.get(method) is not None:
+            return method, h[method]
+    return None
+
+
+def slo_summary_reader() -> Callable[[Session, datetime], Any] | None:
+    """`slo_summary(session, as_of)` from the SLO package once it exists; None until then."""
+    try:
+        module = importlib.import_module(SLO_MODULE)
+    except ImportError:
+        return None
+    reader = getattr(module, "slo_summary", None)
+    return reader if callable(reader) else None
+
+
+def slo_tables(factory: sessionmaker[Session], as_of: datetime) -> list[dict[str, Any]] | None:
+    """Tier 3 as tables: each list of rows the SLO summary returns; None without SLO data."""
+    reader = slo_summary_reader()
+    if reader is None:
+        return None
+    with transaction(factory) as session:
+        summary = reader(session, as_of)
+    if not summary:
+        return None
+    parts = summary.items() if isinstance(summary, dict) else [("objectives", summary)]
+    tables = []
+    for name, rows in parts:
+        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+            columns = list(dict.fromkeys(k for r in rows for k in r))
+            tables.append({"name": str(name).replace("_", " "), "columns": columns, "rows": rows})
+        elif not isinstance(rows, list | dict):
+            tables.append({"name": str(name).replace("_", " "), "columns": [], "value": rows})
+    return tables or None
+
+
+def _outcome_charts(
+    per_initiative: dict[str, dict[str, Any]], titles: dict[str, str]
+) -> tuple[list[charts.ChartView], list[dict[str, Any]]]:
+    statuses: Counter[str] = Counter()
+    validated: list[dict[str, Any]] = []
+    hours: dict[tuple[str, str], float] = defaultdict(float)
+    for name, outcome in per_initiative.items():
+        for h in outcome["hypotheses"]:
+            statuses[h["status"]] += 1
+            found = verdict_of(h)
+            if found and found[1]["verdict"] == "validated":
+                method, comparison = found
+                validated.append(
+                    {
+                        "claim": f"{titles[name]}: {h['kpi']}",
+                        "initiative": name,
+                        "method": method.replace("_", "/"),
+                        "lift": comparison["lift"],
+                        "ci_low": comparison["ci_low"],
+                        "ci_high": comparison["ci_high"],
+                    }
+                )
+        for month in outcome.get("time_returned_hours") or []:
+            if month["hours"] is not None:
+                hours[(month["month"], titles[name])] += month["hours"]
+    status_rows = [
+        {"status": s, "hypotheses": statuses[s]} for s in charts.STATUS_COLOURS if statuses[s]
+    ]
+    total = sum(statuses.values())
+    by_status = charts.chart_view(
+        "hypotheses-by-status",
+        "Hypotheses by status",
+        f"{total} hypotheses: "
+        + ", ".join(f"{r['hypotheses']} {r['status']}" for r in status_rows)
+        + ".",
+        charts.status_bars(status_rows),
+        status_rows,
+        [("status", "Status"), ("hypotheses", "Hypotheses")],
+        height=150,
+    )
+    validated.sort(key=lambda v: -abs(v["lift"]))
+    benefit = charts.chart_view(
+        "validated-benefit",
+        "Validated benefit",
+        f"{len(validated)} hypotheses have a statistically validated benefit; the largest lift "
+        f"is {validated[0]['lift'] * 100:+.1f}% ({validated[0]['claim']})."
+        if validated
+        else "No benefit is statistically validated yet.",
+        charts.lift_intervals(validated),
+        validated,
+        [
+            ("claim", "Initiative: KPI"),
+            ("method", "Method"),
+            ("lift", "Lift"),
+            ("ci_low", "95% CI low"),
+            ("ci_high", "95% CI high"),
+        ],
+        {k: lambda v: f"{v * 100:+.1f}%" for k in ("lift", "ci_low", "ci_high")},
+        height=max(120, 28 * len(validated)),
+    )
+    hour_rows = [
+        {"month": month, "initiative": who, "hours": round(h, 1)}
+        for (month, who), h in sorted(hours.items())
+    ]
+    months: dict[str, float] = defaultdict(float)
+    for (month, _), h in hours.items():
+        months[month] += h
+    last = max(months) if months else None
+    returned = charts.chart_view(
+        "time-returned",
+        "Time returned to the business",
+        f"{sum(months.values()):,.0f} hours returned over {len(months)} months; "
+        f"{months[last]:,.0f} in {last}."
+        if last
+        else "No initiative reports time returned yet.",
+        charts.stacked_bars(hour_rows, "month", "hours", "initiative", "Month", "Hours"),
+        hour_rows,
+        [("month", "Month"), ("initiative", "Initiative"), ("hours", "Hours")],
+        {"hours": lambda v: f"{v:,.1f}"},
+    )
+    return [by_status, benefit, returned], validated
+
+
+def _dora_charts(dora: dict[str, Any], scope: str) -> list[charts.ChartView]:
+    weeks = dora["weekly"]
+    busiest = max(weeks, key=lambda w: w["deployments"], default=None)
+    deploys = charts.chart_view(
+        f"{scope}-deployments-weekly",
+        "Deployments per week",
+        f"{dora['deployments']} production deployments in {len(weeks)} weeks; the busiest week "
+        f"(from {busiest['week_start']}) had {busiest['deployments']}."
+        if busiest and dora["deployments"]
+        else "No production deployments in the window.",
+        charts.weekly(weeks, "deployments", "Deployments"),
+        weeks,
+        [("week_start", "Week"), ("deployments", "Deployments")],
+        height=160,
+    )
+    rated = [w for w in weeks if w["change_failure_rate"] is not None]
+    worst = max(rated, key=lambda w: w["change_failure_rate"], default=None)
+    failures = charts.chart_view(
+        f"{scope}-failure-rate-weekly",
+        "Change failure rate per week",
+        f"Change failure rate over the window {charts.percent(dora['change_failure_rate'])}; "
+        f"worst week (from {worst['week_start']}) {charts.percent(worst['change_failure_rate'])}."
+        if worst
+        else "No deployments to rate.",
+        charts.weekly(weeks, "change_failure_rate", "Failed changes", mark="line", fmt="%"),
+        weeks,
+        [
+            ("week_start", "Week"),
+            ("change_failure_rate", "Change failure rate"),
+            ("lead_time_hours_p50", "Lead time p50 (h)"),
+        ],
+        {"change_failure_rate": charts.percent},
+        height=160,
+    )
+    return [deploys, failures]
+
+
+def dora_window(factory: sessionmaker[Session], scope: Scope, as_of: datetime) -> dict[str, Any]:
+    """The DORA figures of the last 90 days (the window the gates use)."""
+    end = as_of.date()
+    return dora_for(factory, scope, end - timedelta(days=EVIDENCE_WINDOW_DAYS - 1), end)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
+    """Tier 1 business outcomes, tier 2 delivery, tier 3 reliability, with drill-down."""
+    as_of = datetime.now(UTC)
+    rows = [r for r in portfolio.list_initiatives(factory) if r.stage != Stage.RETIRED]
+    titles = {r.name: r.title for r in rows}
+    outcomes = {r.name: outcomes_for(factory, r.name, as_of) for r in rows}
+    tier1, validated = _outcome_charts(outcomes, titles)
+    dora = dora_window(factory, Scope("portfolio"), as_of)
+    drill = []
+    for r in rows:
+        hypotheses = outcomes[r.name]["hypotheses"]
+        initiative_dora = dora_window(factory, Scope("initiative", r.name), as_of)
+        drill.append(
+            {
+                "row": r,
+                "statuses": Counter(h["status"] for h in hypotheses),
+                "validated": sum(v["initiative"] == r.name for v in validated),
+                "deployments": initiative_dora["deployments"],
+                "bands": initiative_dora["bands"],
+            }
+        )
+    context = {
+        "as_of": as_of,
+        "tier1": tier1,
+        "dora": dora,
+        "tier2": _dora_charts(dora, "portfolio"),
+        "slo": slo_tables(factory, as_of),
+        "drill": drill,
+        "statuses": list(charts.STATUS_COLOURS),
+    }
+    return render(request, actor, "dashboard.html", context)
