@@ -67,27 +67,33 @@ def slo(
     console.print(table)
 
 
+def _step(text: str) -> timedelta:
+    """A pull step: seconds ("15s") or an OpenSLO duration of fixed length."""
+    if text.endswith("s") and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return timedelta(seconds=int(text[:-1]))
+    try:
+        return fixed_duration(text)
+    except ValueError as error:
+        raise InvalidInput(f"--step: {error}") from error
+
+
 @slo_app.command("pull")
 def pull(
     ctx: typer.Context,
     since: datetime | None = typer.Option(
         None, formats=TIMESTAMP_FORMATS, help="Default: each SLO's last record, else 1 day ago."
     ),
-    step: str = typer.Option("1m", help="Interval each record counts (m, h)."),
+    step: str = typer.Option("1m", help="Interval each record counts: 15s, 1m, 5m, 1h."),
     as_json: bool = JsonOption,
 ) -> None:
     """Pull SLI counts from the Prometheus DataSources the SLOs' indicators query."""
     sg = state(ctx)
-    try:
-        interval = fixed_duration(step)
-    except ValueError as error:
-        raise InvalidInput(f"--step: {error}") from error
     result = prometheus.pull(
         sg.workspace().sessions,
         sg.actor(),
         None if since is None else _aware(since),
         datetime.now(UTC),
-        interval if interval > timedelta(0) else timedelta(minutes=1),
+        _step(step),
     )
     if as_json:
         print_json(result.as_dict())

@@ -186,9 +186,12 @@ def pull(
     """Read every Prometheus-backed SLO's counts since a moment (default: its last record)."""
     with transaction(factory) as session:
         sources, skipped = prometheus_sources(session)
-        latest = dict(
-            session.execute(select(SliCount.slo, func.max(SliCount.at)).group_by(SliCount.slo))
-        )
+        latest = {
+            slo: at
+            for slo, at in session.execute(
+                select(SliCount.slo, func.max(SliCount.at)).group_by(SliCount.slo)
+            )
+        }
     result = PullResult(skipped=skipped)
     events: list[dict[str, Any]] = []
     for source in sources:
