@@ -25,7 +25,7 @@ def at(month: int, day: int, year: int = 2026) -> datetime:
 #   c: define (Jan) -> prove (Apr 1) -> industrialize (Jul)                   Q2 cohort, not yet
 #   d: created at adopt (May 5)                                               Q2 cohort, converted
 #   e: define only                                                            not in any cohort
-#   f: prove (Jun 30) -> adopt after as_of (Oct)                              Q2 cohort, not by as_of
+#   f: prove (Jun 30) -> adopt after as_of (Oct)                              Q2, not by as_of
 #   g: define -> retired (Feb)                                                not in any cohort
 #   h: prove (Jan 15) -> retired (Feb) -> (resurrected) govern (Mar)          Q1 cohort, converted
 CHANGES = [
