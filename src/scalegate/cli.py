@@ -147,7 +147,8 @@ def demo(
     """Create a demo workspace holding a realistic portfolio and serve it."""
     sg = state(ctx)
     ctx.invoke(init, ctx, no_default_policies=False)
-    for line in build_demo(sg.workspace().sessions, sg.actor(), datetime.now(UTC).date()):
+    now = datetime.now(UTC)
+    for line in build_demo(sg.workspace().sessions, sg.actor(), now.date(), now):
         console.print(line, markup=False)
     console.print(
         "API access: scalegate user add you@example.com --role admin && "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from scalegate.evidence.service import ingest
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources, export_documents
 from scalegate.outcomes.demo import demo_outcomes
+from scalegate.slo.demo import demo_sli
 from scalegate.usage.demo import demo_usage
 
 
@@ -29,8 +30,13 @@ def _lines(events: Iterable[dict[str, Any]]) -> str:
     return "\n".join(json.dumps(e) for e in events)
 
 
-def build_demo(factory: sessionmaker[Session], actor: Actor, today: date) -> list[str]:
-    """Apply the demo portfolio and ingest its evidence; return one summary line per step."""
+def build_demo(
+    factory: sessionmaker[Session], actor: Actor, today: date, now: datetime | None = None
+) -> list[str]:
+    """Apply the demo portfolio and ingest its evidence; return one summary line per step.
+
+    SLI counts run up to `now` (default: noon UTC of `today`), so burn-rate alerts fire then.
+    """
     source = demo_portfolio_dir()
     totals = apply_sources(factory, read_sources([str(source)]), actor).totals()
     initiatives = [
@@ -46,10 +52,13 @@ def build_demo(factory: sessionmaker[Session], actor: Actor, today: date) -> lis
     )
     measured = ingest(factory, actor, _lines(kpis), "jsonl", source="demo")
     used = ingest(factory, actor, _lines(demo_usage(today)), "jsonl", source="demo")
+    until = now or datetime.combine(today, time(12), UTC)
+    reliability = ingest(factory, actor, _lines(demo_sli(until)), "jsonl", source="demo")
     return [
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items()),
         f"demo delivery history: {delivered.stored} events stored, "
         f"{delivered.duplicates} already there",
         f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there",
         f"demo AI usage: {used.stored} events stored, {used.duplicates} already there",
+        f"demo SLI counts: {reliability.stored} stored, {reliability.duplicates} already there",
     ]

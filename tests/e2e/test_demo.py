@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,22 @@ def test_demo_hypotheses_target_the_good_direction(demo_workspace: Settings) -> 
 
 
 def test_portfolio_page_lists_initiatives_by_theme(demo_workspace: Settings) -> None:
+    from scalegate.access import service as access
+    from scalegate.workspace import open_workspace
+    from tests.conftest import ADMIN
+
+    sessions = open_workspace(demo_workspace).sessions
+    access.add_user(sessions, ADMIN, "v@northwind.example", ["viewer"])
+    token = access.create_token(sessions, ADMIN, "v@northwind.example").token
     with TestClient(create_app(demo_workspace)) as client:
+        form = client.get("/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf is not None
+        signed_in = client.post(
+            "/login",
+            data={"csrf_token": csrf.group(1), "email": "v@northwind.example", "token": token},
+        )
+        assert signed_in.status_code == 200  # followed the redirect to /
         page = client.get("/")
     assert page.status_code == 200
     html = page.text
@@ -77,3 +93,17 @@ def test_portfolio_page_lists_initiatives_by_theme(demo_workspace: Settings) -> 
     # The billing assistant's priority with the demo rubric weights (2,1,1,1.5) and scores
     # (5,4,3,4): (10 + 4 + 3 + 6) / 5.5 = 4.18.
     assert "4.18" in html
+
+
+def test_demo_slos_page_on_one_service_and_ticket_on_another(demo_workspace: Settings) -> None:
+    """The demo's SLI counts end now: dispute-assistant burns at about 20 for 2 hours (pages),
+    clause-review at about 4 for 30 hours (tickets only), every other SLO stays quiet."""
+    result = json.loads(runner.invoke(app, ["slo", "sweep", "--json"]).output)
+    firing = {(f["objective"], f["alert"]) for f in result["firing"]}
+    assert firing == {
+        ("dispute-assistant-availability", "page-fast"),
+        ("dispute-assistant-availability", "page-slow"),
+        ("clause-review-availability", "ticket-fast"),
+        ("clause-review-availability", "ticket-slow"),
+    }
+    assert result["objectives"] == 8

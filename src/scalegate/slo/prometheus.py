@@ -186,12 +186,8 @@ def pull(
     """Read every Prometheus-backed SLO's counts since a moment (default: its last record)."""
     with transaction(factory) as session:
         sources, skipped = prometheus_sources(session)
-        latest = {
-            slo: at
-            for slo, at in session.execute(
-                select(SliCount.slo, func.max(SliCount.at)).group_by(SliCount.slo)
-            )
-        }
+        query = select(SliCount.slo, func.max(SliCount.at)).group_by(SliCount.slo)
+        latest = dict(session.execute(query).all())
     result = PullResult(skipped=skipped)
     events: list[dict[str, Any]] = []
     for source in sources:
