@@ -345,3 +345,81 @@ def status_from_records(
     )
     burn = {w: _total(_within(records, s, as_of)) for w, s in burn_window_starts(as_of).items()}
     return slo_status(objective, as_of, attained, burn)
+
+
+@dataclass(frozen=True)
+class BurndownPoint:
+    """The SLO window's attainment and error budget remaining from its start up to `at`."""
+
+    at: datetime
+    attainment: float | None
+    remaining: float | None
+
+
+def budget_burndown(
+    objective: Objective,
+    as_of: datetime,
+    records: Iterable[SliRecord],
+    step: timedelta = timedelta(days=1),
+) -> list[BurndownPoint]:
+    """How the error budget of the window that holds as_of was spent: a point every `step`
+    after the window's start, and one at as_of.
+
+    remaining(t) = 1 − (1 − attainment over (start, t]) / (1 − target), with attainment by the
+    objective's budgeting method; None until the window has traffic. Records are counted by
+    their `at`, so hourly roll-ups (at = the hour's end) serve Occurrences; Timeslices and
+    RatioTimeslices need records at least as fine as their slices. A slice that a point cuts
+    counts with its records up to the point, as `attainment` over (start, t] would count it.
+    The last point is what `SloStatus.error_budget_remaining` reports as of as_of.
+    """
+    start, _hours = evaluation_window(objective.window, as_of)
+    moments = []
+    moment = start + step
+    while moment < as_of:
+        moments.append(moment)
+        moment += step
+    moments.append(as_of)
+    ordered = sorted((r for r in records if start < r.at <= as_of), key=lambda r: r.at)
+    method = objective.budgeting_method
+    sliced = method != "Occurrences"
+    seconds = int(fixed_duration(objective.time_slice_window or "1m").total_seconds())
+    good_at = 1.0 if objective.time_slice_target is None else objective.time_slice_target
+    budget = error_budget(objective.target)
+    events = Counts()
+    # The closed slices with traffic: how many, how many good, and the sum of good / total.
+    closed = (0, 0, 0.0)
+    current_index: int | None = None
+    current = Counts()
+
+    def with_slice(tally: tuple[int, int, float], counts: Counts) -> tuple[int, int, float]:
+        if counts.total <= 0:
+            return tally
+        ratio = counts.good / counts.total
+        return tally[0] + 1, tally[1] + (ratio >= good_at), tally[2] + ratio
+
+    def slice_figure(tally: tuple[int, int, float]) -> float | None:
+        measured, good, ratio_sum = tally
+        if measured == 0:
+            return None
+        return good / measured if method == "Timeslices" else ratio_sum / measured
+
+    points = []
+    i = 0
+    for moment in moments:
+        while i < len(ordered) and ordered[i].at <= moment:
+            record = ordered[i]
+            i += 1
+            counts = Counts(record.good, record.total)
+            events = events + counts
+            if sliced:
+                index = _slice_index(record.at, seconds)
+                if index != current_index:
+                    closed = with_slice(closed, current)
+                    current_index, current = index, Counts()
+                current = current + counts
+        attained = (
+            slice_figure(with_slice(closed, current)) if sliced else attainment(method, events)
+        )
+        remaining = None if attained is None else round(1.0 - (1.0 - attained) / budget, 9)
+        points.append(BurndownPoint(moment, attained, remaining))
+    return points

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scalegate.core import slo as core_slo
 from scalegate.core.slo import (
     Counts,
     Objective,
@@ -206,3 +207,128 @@ def slo_evidence(session: Session, initiative: str, as_of: datetime) -> list[dic
     """`evidence.slos`: the initiative's SLOs as `scalegate metrics slo` reports them."""
     tracked = [t for t in tracked_objectives(session) if initiative in t.initiatives]
     return [s.as_dict() for s in statuses(session, tracked, as_of)]
+
+
+def slo_summary(session: Session, as_of: datetime) -> list[dict[str, Any]]:
+    """Tier 3 of the dashboard: every applied objective as of a moment, with the initiatives
+    it belongs to, its attainment, error budget remaining, 1h burn rate and firing alerts."""
+    tracked = tracked_objectives(session)
+    linked = {t.objective.name: list(t.initiatives) for t in tracked}
+    rows = []
+    for status in statuses(session, tracked, as_of):
+        figures = status.as_dict()
+        burn = figures["burn_rates"]
+        rows.append(
+            {
+                "name": figures["name"],
+                "service": figures["service"],
+                "initiatives": linked.get(figures["name"], []),
+                "target": figures["target"],
+                "window": figures["window"],
+                "budgeting_method": figures["budgeting_method"],
+                "attainment": figures["attainment"],
+                "error_budget_remaining": figures["error_budget_remaining"],
+                "burn_1h": burn.get("1h"),
+                "firing_alerts": [
+                    {
+                        **{k: a[k] for k in ("name", "severity", "long_window", "short_window")},
+                        "threshold": a["threshold"],
+                        "long_burn": burn.get(a["long_window"]),
+                        "short_burn": burn.get(a["short_window"]),
+                    }
+                    for a in figures["alerts"]
+                    if a["firing"]
+                ],
+                "met": figures["met"],
+            }
+        )
+    return rows
+
+
+# Timeslices and RatioTimeslices burn-downs read at most this many raw records per SLO.
+BURNDOWN_RAW_LIMIT = 50_000
+
+
+def _hourly_records(
+    session: Session, slo: str, start: datetime, end: datetime
+) -> list[core_slo.SliRecord]:
+    """The SLO's counts in (start, end] as records: the hourly roll-up for the whole hours
+    (at = the hour's end) and the raw records of the partial hours at either edge."""
+    floor = start.replace(minute=0, second=0, microsecond=0)
+    first = (floor if floor == start else floor + HOUR) + HOUR
+    last = end.replace(minute=0, second=0, microsecond=0)
+    edges = [(start, end)]
+    found = []
+    if first <= last:
+        edges = [(start, first - HOUR), (last, end)]
+        found += [
+            core_slo.SliRecord(hour, good, total)
+            for hour, good, total in session.execute(
+                select(SliHour.hour, SliHour.good, SliHour.total).where(
+                    SliHour.slo == slo, SliHour.hour >= first, SliHour.hour <= last
+                )
+            )
+        ]
+    for low, high in edges:
+        if high > low:
+            found += [
+                core_slo.SliRecord(at, good, total)
+                for at, good, total in session.execute(
+                    select(SliCount.at, SliCount.good, SliCount.total).where(
+                        SliCount.slo == slo, SliCount.at > low, SliCount.at <= high
+                    )
+                )
+            ]
+    return found
+
+
+def slo_burndown(
+    session: Session, initiative: str, as_of: datetime, step_hours: int = 24
+) -> list[dict[str, Any]]:
+    """The initiative's SLOs as `scalegate metrics slo` reports them, each with its error-budget
+    burn-down over the window so far (`core.slo.budget_burndown`, a point every step_hours).
+
+    Occurrences: the points come from the hourly roll-up, plus the raw records of the window's
+    partial edge hours; exact at whole hours and at as_of. Timeslices and RatioTimeslices need
+    the raw records: with at most BURNDOWN_RAW_LIMIT of them in the window the points are exact;
+    with more, they use good / total of the hourly counts instead, an approximation of the
+    slices' figure (`burndown_exact` is then false).
+    """
+    tracked = [t for t in tracked_objectives(session) if initiative in t.initiatives]
+    found = []
+    for t, status in zip(tracked, statuses(session, tracked, as_of), strict=True):
+        objective, start = t.objective, status.window_start
+        exact = objective.budgeting_method == "Occurrences"
+        if not exact:
+            raw = select(func.count()).where(
+                SliCount.slo == t.slo, SliCount.at > start, SliCount.at <= as_of
+            )
+            exact = (session.scalar(raw) or 0) <= BURNDOWN_RAW_LIMIT
+        if exact and objective.budgeting_method != "Occurrences":
+            records = [
+                core_slo.SliRecord(at, good, total)
+                for at, good, total in session.execute(
+                    select(SliCount.at, SliCount.good, SliCount.total).where(
+                        SliCount.slo == t.slo, SliCount.at > start, SliCount.at <= as_of
+                    )
+                )
+            ]
+        else:
+            records = _hourly_records(session, t.slo, start, as_of)
+            objective = core_slo.Objective(
+                objective.name, objective.target, objective.window, "Occurrences", objective.service
+            )
+        points = core_slo.budget_burndown(objective, as_of, records, step_hours * HOUR)
+        found.append(
+            {
+                **status.as_dict(),
+                "initiatives": list(t.initiatives),
+                "window_end": (status.window_start + status.window_hours * HOUR).isoformat(),
+                "burndown_exact": exact,
+                "burndown": [
+                    {"at": p.at.isoformat(), "attainment": p.attainment, "remaining": p.remaining}
+                    for p in points
+                ],
+            }
+        )
+    return found
