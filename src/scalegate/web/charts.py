@@ -267,3 +267,79 @@ def readiness(rows: Sequence[dict[str, Any]], radius: int = 95) -> AltairChart:
 def number(value: Any) -> str:
     """A figure with up to two decimals, or a dash when absent."""
     return "—" if value is None else f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+BUDGET_STATES = {"left": "#2f9a5b", "under 25%": "#c7762b", "overspent": "#a4461b"}
+SEVERITY_COLOURS = {"high": "#a4461b", "medium": "#c7762b", "low": "#9aa5b8"}
+
+
+def budget_state(remaining: float | None) -> str:
+    """How much of an error budget is left, in words: left, under 25% or overspent."""
+    if remaining is None or remaining >= 0.25:
+        return "left"
+    return "under 25%" if remaining >= 0 else "overspent"
+
+
+def budget_bars(rows: Sequence[dict[str, Any]]) -> AltairChart:
+    """Error budget remaining per SLO, least left on top; zero (budget spent) as a rule."""
+    bars = (
+        alt.Chart(_data(rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", sort=alt.EncodingSortField("remaining"), title=None),
+            x=alt.X("remaining:Q", title="Error budget remaining", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "state:N",
+                title="Budget",
+                scale=alt.Scale(domain=list(BUDGET_STATES), range=list(BUDGET_STATES.values())),
+            ),
+            tooltip=[
+                "name:N",
+                "service:N",
+                alt.Tooltip("remaining:Q", format=".1%"),
+                alt.Tooltip("attainment:Q", format=".3%"),
+                alt.Tooltip("target:Q", format=".2%"),
+            ],
+        )
+    )
+    zero = alt.Chart(_data([{"x": 0}])).mark_rule(color="#1d2433").encode(x="x:Q")
+    return alt.layer(bars, zero)
+
+
+def burndown(rows: Sequence[dict[str, Any]], start: str, end: str) -> AltairChart:
+    """Error budget remaining over the SLO window (the whole window on the x axis)."""
+    line = (
+        alt.Chart(_data(rows))
+        .mark_line(point=alt.OverlayMarkDef(size=20))
+        .encode(
+            x=alt.X("at:T", title=None, scale=alt.Scale(domain=[start, end])),
+            y=alt.Y("remaining:Q", title="Budget remaining", axis=alt.Axis(format="%")),
+            tooltip=[alt.Tooltip("at:T"), alt.Tooltip("remaining:Q", format=".1%")],
+        )
+    )
+    refs = (
+        alt.Chart(_data([{"y": 0.0}, {"y": 1.0}]))
+        .mark_rule(strokeDash=[4, 4])
+        .encode(y="y:Q", color=alt.value("#9aa5b8"))
+    )
+    return alt.layer(refs, line)
+
+
+def severity_bars(rows: Sequence[dict[str, Any]]) -> AltairChart:
+    """Risks per rule, stacked by severity."""
+    return (
+        alt.Chart(_data(rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("title:N", sort="-x", title=None),
+            x=alt.X("risks:Q", title="Risks", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "severity:N",
+                title="Severity",
+                scale=alt.Scale(
+                    domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values())
+                ),
+            ),
+            tooltip=["title:N", "rule:N", "severity:N", "risks:Q"],
+        )
+    )

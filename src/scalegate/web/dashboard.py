@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +16,12 @@ from scalegate.deps import Sessions
 from scalegate.evidence.metrics import EVIDENCE_WINDOW_DAYS, Scope, dora_for
 from scalegate.outcomes.service import outcomes_for
 from scalegate.portfolio import service as portfolio
+from scalegate.slo.service import slo_summary
 from scalegate.web import charts
 from scalegate.web.auth import PageActor
 from scalegate.web.render import render
 
 router = APIRouter(include_in_schema=False)
-SLO_MODULE = "scalegate.slo.service"
 
 
 def verdict_of(h: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -34,34 +32,58 @@ def verdict_of(h: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def slo_summary_reader() -> Callable[[Session, datetime], Any] | None:
-    """`slo_summary(session, as_of)` from the SLO package once it exists; None until then."""
-    try:
-        module = importlib.import_module(SLO_MODULE)
-    except ImportError:
-        return None
-    reader = getattr(module, "slo_summary", None)
-    return reader if callable(reader) else None
-
-
-def slo_tables(factory: sessionmaker[Session], as_of: datetime) -> list[dict[str, Any]] | None:
-    """Tier 3 as tables: each list of rows the SLO summary returns; None without SLO data."""
-    reader = slo_summary_reader()
-    if reader is None:
-        return None
+def slo_tier(factory: sessionmaker[Session], as_of: datetime) -> dict[str, Any]:
+    """Tier 3: SLOs met, error budget remaining per SLO (a chart) and the firing alerts."""
     with transaction(factory) as session:
-        summary = reader(session, as_of)
-    if not summary:
-        return None
-    parts = summary.items() if isinstance(summary, dict) else [("objectives", summary)]
-    tables = []
-    for name, rows in parts:
-        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
-            columns = list(dict.fromkeys(k for r in rows for k in r))
-            tables.append({"name": str(name).replace("_", " "), "columns": columns, "rows": rows})
-        elif not isinstance(rows, list | dict):
-            tables.append({"name": str(name).replace("_", " "), "columns": [], "value": rows})
-    return tables or None
+        rows = slo_summary(session, as_of)
+    met = sum(r["met"] for r in rows)
+    alerts = [
+        {**alert, "slo": r["name"], "service": r["service"], "initiatives": r["initiatives"]}
+        for r in rows
+        for alert in r["firing_alerts"]
+    ]
+    alerts.sort(key=lambda a: (a["severity"] != "page", a["slo"], a["name"]))
+    budgets = [
+        {
+            **r,
+            "remaining": r["error_budget_remaining"],
+            "state": charts.budget_state(r["error_budget_remaining"]),
+            "linked": ", ".join(r["initiatives"]) or "—",
+        }
+        for r in rows
+        if r["error_budget_remaining"] is not None
+    ]
+    least = min(budgets, key=lambda r: r["remaining"], default=None)
+    summary = (
+        f"{len(budgets)} SLOs with traffic; {sum(b['state'] != 'left' for b in budgets)} have "
+        f"less than 25% of their error budget left; the least is {least['name']} with "
+        f"{least['remaining'] * 100:.1f}%."
+        if least
+        else "No SLO has traffic in its window yet."
+    )
+    chart = charts.chart_view(
+        "slo-budgets",
+        "Error budget remaining by SLO",
+        summary,
+        charts.budget_bars(budgets),
+        sorted(budgets, key=lambda r: r["remaining"]),
+        [
+            ("name", "SLO"),
+            ("linked", "Initiatives"),
+            ("target", "Target"),
+            ("attainment", "Attainment"),
+            ("remaining", "Budget remaining"),
+            ("burn_1h", "Burn rate (1h)"),
+        ],
+        {
+            "target": lambda v: f"{v * 100:g}%",
+            "attainment": lambda v: "—" if v is None else f"{v * 100:.3f}%",
+            "remaining": lambda v: f"{v * 100:.1f}%",
+            "burn_1h": lambda v: "—" if v is None else f"{v:.2f}",
+        },
+        height=max(120, 26 * len(budgets)),
+    )
+    return {"rows": rows, "met": met, "alerts": alerts, "chart": chart}
 
 
 def _outcome_charts(
@@ -217,7 +239,7 @@ def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResp
         "tier1": tier1,
         "dora": dora,
         "tier2": _dora_charts(dora, "portfolio"),
-        "slo": slo_tables(factory, as_of),
+        "slo": slo_tier(factory, as_of),
         "drill": drill,
         "statuses": list(charts.STATUS_COLOURS),
     }

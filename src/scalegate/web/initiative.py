@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from scalegate.access.actor import Actor
 from scalegate.core.lifecycle import OWNER_ROLES, STAGE_ORDER, Stage, next_stage, stage_index
+from scalegate.db import transaction
 from scalegate.deps import Sessions
-from scalegate.errors import InvalidInput, Problem, ScalegateError
+from scalegate.errors import InvalidInput, NotFound, Problem, ScalegateError
 from scalegate.evidence.metrics import Scope
 from scalegate.gates import service as gates
 from scalegate.gates.schemas import Capability
 from scalegate.outcomes.service import outcomes_for
 from scalegate.portfolio import service as portfolio
+from scalegate.slo.service import slo_burndown
 from scalegate.usage.service import usage_for
 from scalegate.web import charts, queries
 from scalegate.web.auth import PageActor, csrf_protected, read_session
@@ -112,6 +114,54 @@ def _usage_charts(name: str, usage: dict[str, Any]) -> list[charts.ChartView]:
     return [users, cost]
 
 
+def _burndown_chart(name: str, slo: dict[str, Any]) -> charts.ChartView:
+    points = slo["burndown"]
+    drawn = [p for p in points if p["remaining"] is not None]
+    last = drawn[-1] if drawn else None
+    window = f"{slo['window']} {'rolling' if slo['rolling'] else 'calendar'} window"
+    if last is None:
+        summary = f"No traffic in the {window} yet, so no budget has been spent."
+    else:
+        first = drawn[0]
+        summary = (
+            f"{charts.percent(last['remaining'])} of the error budget is left "
+            f"({charts.percent(first['remaining'])} on {first['at'][:10]}); "
+            f"target {slo['target'] * 100:g}% over a {window}."
+        )
+        if not slo["burndown_exact"]:
+            summary += (
+                f" {slo['budgeting_method']} figures need every raw record; this line "
+                "approximates them with good / total of the hourly counts."
+            )
+    return charts.chart_view(
+        f"{name}-burndown-{slo['name']}",
+        f"Error budget burn-down: {slo['name']}",
+        summary,
+        charts.burndown(drawn, slo["window_start"], slo["window_end"]),
+        points,
+        [("at", "Up to"), ("attainment", "Attainment"), ("remaining", "Budget remaining")],
+        {
+            "at": lambda v: str(v)[:16].replace("T", " "),
+            "attainment": lambda v: "—" if v is None else f"{v * 100:.3f}%",
+            "remaining": lambda v: "—" if v is None else f"{v * 100:.1f}%",
+        },
+        height=180,
+    )
+
+
+def _slos(factory: Any, name: str, as_of: datetime) -> list[dict[str, Any]]:
+    with transaction(factory) as session:
+        found = slo_burndown(session, name, as_of)
+    return [
+        {
+            **slo,
+            "firing": [a for a in slo["alerts"] if a["firing"]],
+            "chart": _burndown_chart(name, slo),
+        }
+        for slo in found
+    ]
+
+
 def _move_targets(actor: Actor, stage: str, rights: Any) -> list[tuple[str, str]]:
     """(stage, label) of every move this actor may ask for from this stage."""
     targets: list[tuple[str, str]] = []
@@ -135,7 +185,10 @@ def initiative_page(
 ) -> HTMLResponse:
     """Outcome, owners, hypotheses, gate, readiness, delivery, usage and decisions."""
     as_of = datetime.now(UTC)
-    doc = portfolio.show_initiative(factory, name)
+    try:
+        doc = portfolio.show_initiative(factory, name)
+    except NotFound as error:
+        return render(request, actor, "not_found.html", {"reason": error.message}, 404)
     spec = doc["spec"]
     kpis = {k["name"]: k for k in portfolio.list_kpis(factory)}
     outcomes = outcomes_for(factory, name, as_of)
@@ -166,6 +219,7 @@ def initiative_page(
         "readiness": _readiness_chart(name, profile),
         "dora": dora,
         "dora_charts": _dora_charts(dora, name) if dora["deployments"] else [],
+        "slos": _slos(factory, name, as_of),
         "usage": usage if usage["operational"]["events"] else None,
         "usage_charts": _usage_charts(name, usage) if usage["operational"]["events"] else [],
         "gate_status": gates.status(factory, name, as_of),

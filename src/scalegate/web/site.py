@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scalegate.settings import Settings
-from scalegate.web import audit_page, dashboard, initiative, pages, signin
+from scalegate.web import audit_page, dashboard, initiative, pages, risks_page, signin
 from scalegate.web.auth import (
     FormRefused,
     SignInRequired,
@@ -79,5 +79,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         dashboard.router,
         initiative.router,
         audit_page.router,
+        risks_page.router,
     ):
         app.include_router(router)
