@@ -13,7 +13,7 @@ from scalegate import __version__
 from scalegate.access.cli import tokens, users
 from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
-from scalegate.demo import build_demo
+from scalegate.demo import DEMO_USER, build_demo, demo_sign_in
 from scalegate.errors import ScalegateError
 from scalegate.evidence.cli import ingest, metrics_app
 from scalegate.gates.cli import advance, gate, readiness, signoff, waive
@@ -150,11 +150,18 @@ def demo(
     now = datetime.now(UTC)
     for line in build_demo(sg.workspace().sessions, sg.actor(), now.date(), now):
         console.print(line, markup=False)
-    console.print(
-        "API access: scalegate user add you@example.com --role admin && "
-        "scalegate token create you@example.com",
-        markup=False,
-    )
+    issued = demo_sign_in(sg.workspace().sessions, sg.actor())
+    site = f"http://{host or sg.settings.host}:{port or sg.settings.port}"
+    # Plain echo: a wrapped line would break the token in two.
+    if issued is not None:
+        typer.echo(f"sign in at {site}/login with email {DEMO_USER} and token {issued.token}")
+        typer.echo("the token is shown only this once; the same token works for the API:")
+        typer.echo(f'  curl -H "Authorization: Bearer {issued.token}" {site}/api/v1/risks')
+    else:
+        typer.echo(
+            f"sign in at {site}/login as {DEMO_USER} with the token printed when this demo was "
+            f"first built, or a new one from: scalegate token create {DEMO_USER}"
+        )
     if not no_serve:
         ctx.invoke(serve, ctx, host=host, port=port)
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scalegate.access import service as access
 from scalegate.access.actor import Actor
+from scalegate.access.service import IssuedToken
 from scalegate.evidence.demo import demo_delivery
 from scalegate.evidence.service import ingest
 from scalegate.manifests.loader import read_sources
@@ -62,3 +64,16 @@ def build_demo(
         f"demo AI usage: {used.stored} events stored, {used.duplicates} already there",
         f"demo SLI counts: {reliability.stored} stored, {reliability.duplicates} already there",
     ]
+
+
+# Signing in to the demo: one admin user, whose token `scalegate demo` prints once.
+DEMO_USER = "demo@scalegate.example"
+
+
+def demo_sign_in(factory: sessionmaker[Session], actor: Actor) -> IssuedToken | None:
+    """Create the demo's admin user with a fresh API token, when the workspace has no such user
+    yet; None otherwise (tokens are shown once: `scalegate token create` issues another)."""
+    if any(user.email == DEMO_USER for user in access.list_users(factory)):
+        return None
+    access.add_user(factory, actor, DEMO_USER, ["admin"])
+    return access.create_token(factory, actor, DEMO_USER, name="demo")

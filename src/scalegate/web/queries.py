@@ -30,8 +30,8 @@ def rights(factory: sessionmaker[Session]) -> DecisionRights:
 def capacities(factory: sessionmaker[Session]) -> dict[str, float | None]:
     """Capacity asked (person-weeks) per initiative."""
     with transaction(factory) as session:
-        rows = session.execute(select(Initiative.name, Initiative.capacity)).tuples().all()
-        return dict(rows)
+        rows = session.execute(select(Initiative.name, Initiative.capacity))
+        return dict(rows.all())
 
 
 def stage_history(factory: sessionmaker[Session]) -> list[StageChange]:
