@@ -161,10 +161,20 @@ READ = frozenset(
 )
 
 
+SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value", "bytes_value"})
+
+
 def read_attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
     """The Python values of the attributes the conversion reads; a repeated key keeps its
     last value."""
-    return {kv.key: value_of(kv.value) for kv in pairs if kv.key in READ}
+    found: dict[str, Any] = {}
+    for kv in pairs:
+        key = kv.key
+        if key in READ:
+            value = kv.value
+            kind = value.WhichOneof("value")
+            found[key] = getattr(value, kind) if kind in SCALARS else value_of(value)
+    return found
 
 
 def span_event(
