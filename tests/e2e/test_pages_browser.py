@@ -46,6 +46,7 @@ PAGES = {
     "dashboard": "/dashboard",
     "initiative": f"/initiatives/{INITIATIVE}",
     "audit": "/audit",
+    "risks": "/risks",
 }
 
 
@@ -244,6 +245,102 @@ def test_portfolio_figures(browser: Any, server: dict[str, Any]) -> None:
     assert rows.count() == 1
     assert rows.first.get_attribute("id") == "initiative-underwriting-decision-assistant"
     page.close()
+
+
+FIRING = {
+    ("dispute-assistant-availability", "page-fast", "page"),
+    ("dispute-assistant-availability", "page-slow", "page"),
+    ("clause-review-availability", "ticket-fast", "ticket"),
+    ("clause-review-availability", "ticket-slow", "ticket"),
+}
+
+
+def test_the_dashboard_shows_slos_met_budgets_and_the_demo_firing_alerts(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = signed_in(browser, server, "viewer")
+    page.goto(server["url"] + "/dashboard")
+    met, total = page.locator("#slos-met .value").inner_text().split(" / ")
+    assert int(total) == 8 and 0 <= int(met) <= 8
+    rows = page.locator("#firing-alerts tbody tr")
+    found = set()
+    for i in range(rows.count()):
+        slo, alert, severity = rows.nth(i).locator("td").all_inner_texts()[:3]
+        found.add((slo, alert, severity))
+    assert found == FIRING
+    link = page.locator("#alert-dispute-assistant-availability-page-fast a")
+    assert link.get_attribute("href") == f"/initiatives/{INITIATIVE}#slos"
+    assert "2 page · 2 ticket" in page.locator("#alerts-firing").inner_text()
+    # One bar per SLO: the data table lists all eight, and the chart is drawn.
+    assert page.locator("#chart-slo-budgets tbody tr").count() == 8
+    page.wait_for_selector("#chart-slo-budgets .chart-canvas svg", timeout=15000)
+    assert page.locator("#slo-placeholder").count() == 0
+    link.click()
+    page.wait_for_url(re.compile(rf".*/initiatives/{INITIATIVE}#slos$"))
+    assert page.errors == []
+    page.close()
+
+
+def test_the_initiative_page_shows_its_slos_and_burn_down(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = signed_in(browser, server, "viewer")
+    page.goto(server["url"] + PAGES["initiative"])
+    row = page.locator("#slo-dispute-assistant-availability").inner_text()
+    assert "page-fast (page)" in row and "page-slow (page)" in row and "99.5%" in row
+    assert "none" in page.locator("#slo-dispute-assistant-latency").inner_text()
+    chart = page.locator(f"#chart-{INITIATIVE}-burndown-dispute-assistant-availability")
+    assert "of the error budget is left" in chart.locator(".chart-summary").inner_text()
+    # A point a day over the 28-day window, the last one as of now.
+    assert chart.locator("tbody tr").count() == 28
+    page.wait_for_selector(
+        f"#chart-{INITIATIVE}-burndown-dispute-assistant-availability .chart-canvas svg",
+        timeout=15000,
+    )
+    assert page.locator(f"#chart-{INITIATIVE}-burndown-dispute-assistant-latency").count() == 1
+    assert page.errors == []
+    page.close()
+
+
+def test_the_risk_register_page_lists_what_the_api_lists(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    _, token = server["users"]["viewer"]
+    api = httpx.get(
+        server["url"] + "/api/v1/risks", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    page = signed_in(browser, server, "viewer")
+    page.click("header nav a[href='/risks']")
+    page.wait_for_url(server["url"] + "/risks")
+    assert page.locator("header nav a[aria-current=page]").inner_text() == "Risks"
+    assert page.locator("#risks tbody tr.risk").count() == len(api) > 0
+    shadow = page.locator("#risks tr.risk-shadow-ai")
+    assert shadow.count() == 1
+    assert "high" in shadow.inner_text()
+    assert shadow.locator("a").get_attribute("href") == "/initiatives/contract-clause-review"
+    counted = page.locator("#chart-risks-by-rule tbody tr td:nth-child(4)").all_text_contents()
+    assert sum(int(n) for n in counted) == len(api)
+    page.wait_for_selector("#chart-risks-by-rule .chart-canvas svg", timeout=15000)
+    assert page.errors == []
+    page.close()
+
+
+def test_an_unknown_initiative_is_an_html_404_and_the_api_keeps_json(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = signed_in(browser, server, "viewer")
+    response = page.goto(server["url"] + "/initiatives/no-such-initiative")
+    assert response is not None and response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "No initiative named no-such-initiative" in page.locator("#not-found").inner_text()
+    page.close()
+    _, token = server["users"]["viewer"]
+    api = httpx.get(
+        server["url"] + "/api/v1/initiatives/no-such-initiative",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 404
+    assert api.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS)
