@@ -1,0 +1,1 @@
+"""Review packs: the weekly, monthly and quarterly reviews, generated from the workspace."""
