@@ -8,14 +8,16 @@ multi-row VALUES is a long new statement for psycopg to parse every time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import Select, Table, bindparam, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -47,6 +49,20 @@ SUMS = (
     "cost",
     "duration_s",
 )
+
+
+HASH_SETTING = "scalegate_hash_user_ids"
+_hashing: dict[tuple[str, ...], bool] = {}
+
+
+def _hash_user_ids() -> bool:
+    """Settings.hash_user_ids, read again only when its environment variable changes:
+    reading the settings takes milliseconds, which an OTLP request of 1,000 spans notices."""
+    raw = tuple(value for name, value in os.environ.items() if name.lower() == HASH_SETTING)
+    found = _hashing.get(raw)
+    if found is None:
+        found = _hashing[raw] = get_settings().hash_user_ids
+    return found
 
 
 def user_key(user: str, hashed: bool = True) -> str:
@@ -239,6 +255,19 @@ def _new_ids(session: Session, ids: Sequence[str]) -> set[str]:
     return fresh
 
 
+@functools.cache
+def _stored_rows(table: Table, column: str) -> Select[Any]:
+    """The stored rows of one initiative from `lo` to `hi` (inclusive), with their sums."""
+    c = table.c
+    return select(
+        c.id, c[column], c.model, c.outcome, c.assisted, *[c[s] for s in SUMS], c.latency
+    ).where(
+        c.initiative == bindparam("initiative"),
+        c[column] >= bindparam("lo", type_=c[column].type),
+        c[column] <= bindparam("hi", type_=c[column].type),
+    )
+
+
 def _merge(session: Session, table: Table, column: str, sums: dict[Any, _Sums]) -> None:
     """Add the batch's sums to the stored rows keyed (initiative, column, model, outcome,
     assisted): read the rows of the batch's range, update those that exist, insert the rest."""
@@ -246,15 +275,11 @@ def _merge(session: Session, table: Table, column: str, sums: dict[Any, _Sums]) 
     for initiative, moment, *_ in sums:
         lo, hi = spans.get(initiative, (moment, moment))
         spans[initiative] = (min(lo, moment), max(hi, moment))
-    c = table.c
+    statement = _stored_rows(table, column)
     found: dict[Hashable, Any] = {}
     for initiative, (lo, hi) in spans.items():
         # One range query per initiative, served by the unique key's index.
-        rows = session.execute(
-            select(c.id, c[column], c.model, c.outcome, c.assisted, *[c[s] for s in SUMS])
-            .add_columns(c.latency)
-            .where(c.initiative == initiative, c[column] >= lo, c[column] <= hi)
-        )
+        rows = session.execute(statement, {"initiative": initiative, "lo": lo, "hi": hi})
         for stored in rows:
             key = (initiative, stored[1], stored.model, stored.outcome, stored.assisted)
             if key in sums:
@@ -322,7 +347,7 @@ def store_usage(
     prices = _prices(session)
     hours: dict[HourKey, _Sums] = {}
     users: set[tuple[str, date, str]] = set()
-    hashed = get_settings().hash_user_ids  # once per batch: reading settings is slow
+    hashed = _hash_user_ids()
     keys: dict[str, str] = {}  # user -> stored key, hashed once per batch
     for e in fresh:
         at = e.at  # UTC: the Timestamp validator converts

@@ -185,6 +185,32 @@ def span_event(
 ) -> UsageEvent | str:
     """One GenAI span as a validated usage event, or the reason it cannot be one.
     `attributes` and `resource` hold Python values (read_attributes)."""
+    return _span_event(span, attributes, _Resource.of(resource), service_initiatives)
+
+
+@dataclass(frozen=True, slots=True)
+class _Resource:
+    """What a span may take from its resource."""
+
+    service: str | None
+    initiative: str | None
+    user: str | None
+
+    @classmethod
+    def of(cls, resource: Mapping[str, Any]) -> _Resource:
+        return cls(
+            _text(resource.get("service.name")),
+            _text(resource.get("scalegate.initiative")),
+            _text(resource.get("enduser.id")),
+        )
+
+
+def _span_event(
+    span: Span,
+    attributes: Mapping[str, Any],
+    resource: _Resource,
+    service_initiatives: Mapping[str, str],
+) -> UsageEvent | str:
     if len(span.trace_id) != TRACE_ID_BYTES or len(span.span_id) != SPAN_ID_BYTES:
         return "trace_id must be 16 bytes and span_id 8 bytes"
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
@@ -192,10 +218,8 @@ def span_event(
         return "span has no start or end time"
     if end < start:
         return "span ends before it starts"
-    service = _text(resource.get("service.name"))
-    initiative = _text(attributes.get("scalegate.initiative")) or _text(
-        resource.get("scalegate.initiative")
-    )
+    service = resource.service
+    initiative = _text(attributes.get("scalegate.initiative")) or resource.initiative
     if initiative is None and service is not None:
         initiative = service_initiatives.get(service)
     if initiative is None:
@@ -209,9 +233,7 @@ def span_event(
         "type": "usage",
         "id": f"otel:{span.trace_id.hex()}:{span.span_id.hex()}",
         "initiative": initiative,
-        "user": _text(attributes.get("enduser.id"))
-        or _text(resource.get("enduser.id"))
-        or ANONYMOUS,
+        "user": _text(attributes.get("enduser.id")) or resource.user or ANONYMOUS,
         "at": _moment_of(end),
         "task": _text(attributes.get("gen_ai.operation.name")) or span.name,
         "assisted": True,
@@ -225,19 +247,35 @@ def span_event(
         "duration_s": elapsed / NANOS,
         "latency_ms": elapsed / 1_000_000,
     }
-    optional = {
-        "model": _text(attributes.get("gen_ai.response.model"))
-        or _text(attributes.get("gen_ai.request.model")),
-        "input_tokens": _count(attributes.get("gen_ai.usage.input_tokens")),
-        "output_tokens": _count(attributes.get("gen_ai.usage.output_tokens")),
-        "human_reviewed": _flag(attributes.get("scalegate.human_reviewed")),
-        "guardrail_triggered": _flag(attributes.get("scalegate.guardrail_triggered")),
-    }
-    event.update({k: v for k, v in optional.items() if v is not None})
+    model = _text(attributes.get("gen_ai.response.model")) or _text(
+        attributes.get("gen_ai.request.model")
+    )
+    if model is not None:
+        event["model"] = model
+    for key, name in TOKENS:
+        if key in attributes:
+            count = _count(attributes[key])
+            if count is not None:
+                event[name] = count
+    for key, name in FLAGS:
+        if key in attributes:
+            flag = _flag(attributes[key])
+            if flag is not None:
+                event[name] = flag
     try:
         return UsageEvent.model_validate(event)
     except ValidationError as error:
         return _problem(error)
+
+
+TOKENS = (
+    ("gen_ai.usage.input_tokens", "input_tokens"),
+    ("gen_ai.usage.output_tokens", "output_tokens"),
+)
+FLAGS = (
+    ("scalegate.human_reviewed", "human_reviewed"),
+    ("scalegate.guardrail_triggered", "guardrail_triggered"),
+)
 
 
 def span_to_usage(
@@ -265,14 +303,14 @@ def convert(
     names that exist (a span counted toward any other initiative is rejected)."""
     result = Conversion()
     for resource_spans in request.resource_spans:
-        resource = read_attributes(resource_spans.resource.attributes)
+        resource = _Resource.of(read_attributes(resource_spans.resource.attributes))
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 attributes = read_attributes(span.attributes)
                 if not any(_text(attributes.get(key)) for key in GENAI_MARKERS):
                     result.not_genai += 1
                     continue
-                event = span_event(span, attributes, resource, service_initiatives)
+                event = _span_event(span, attributes, resource, service_initiatives)
                 if isinstance(event, str):
                     result.rejected[event] += 1
                 elif initiatives is not None and event.initiative not in initiatives:
