@@ -22,6 +22,7 @@ from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
 from scalegate.outcomes.cli import outcomes
 from scalegate.portfolio.cli import list_, rank, show
+from scalegate.reviews.cli import review
 from scalegate.risks.cli import risks
 from scalegate.slo.cli import slo, slo_app
 from scalegate.usage.cli import usage
@@ -67,6 +68,7 @@ app.command("signoff")(signoff)
 app.command("waive")(waive)
 app.command("readiness")(readiness)
 app.command("risks")(risks)
+app.command("review")(review)
 
 
 DEFAULT_POLICIES = Path(__file__).parent / "policies"
