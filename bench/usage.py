@@ -52,7 +52,7 @@ from scalegate.core.usage import RELATIVE_ACCURACY
 from scalegate.evidence.service import ingest
 from scalegate.manifests.service import apply_sources
 from scalegate.settings import Settings
-from scalegate.usage.models import UsageHour, UsageSeen, UsageUser
+from scalegate.usage.models import UsageDay, UsageHour, UsageSeen, UsageUser
 from scalegate.usage.service import usage_for
 from scalegate.workspace import Workspace, open_workspace
 
@@ -613,10 +613,13 @@ def _workspace(url: str) -> Workspace:
 
 
 def _stats(milliseconds: list[float]) -> dict[str, float]:
+    ordered = sorted(milliseconds)
     return {
-        "mean": round(statistics.fmean(milliseconds), 2),
-        "p50": round(statistics.median(milliseconds), 2),
-        "max": round(max(milliseconds), 2),
+        "mean": round(statistics.fmean(ordered), 2),
+        "p50": round(statistics.median(ordered), 2),
+        # nearest rank: with 10 calls, the largest; with 50, the 48th
+        "p95": round(ordered[math.ceil(0.95 * len(ordered)) - 1], 2),
+        "max": round(ordered[-1], 2),
     }
 
 
@@ -655,6 +658,7 @@ def _stored(ws: Workspace, label: str, expected_events: int) -> dict[str, int]:
         counts = {
             "events": session.scalar(select(func.coalesce(func.sum(UsageHour.events), 0))),
             "usage_hour_rows": session.scalar(select(func.count()).select_from(UsageHour)),
+            "usage_day_rows": session.scalar(select(func.count()).select_from(UsageDay)),
             "usage_user_rows": session.scalar(select(func.count()).select_from(UsageUser)),
             "usage_seen_rows": session.scalar(select(func.count()).select_from(UsageSeen)),
         }
@@ -665,20 +669,24 @@ def _stored(ws: Workspace, label: str, expected_events: int) -> dict[str, int]:
 
 def _figures(
     ws: Workspace, names: list[str], timed_names: list[str]
-) -> tuple[dict[str, float], float, dict[str, dict[str, Any]]]:
-    """usage_for of the timed initiatives one by one, then of all of them (the portfolio)."""
+) -> tuple[dict[str, float], float, dict[str, float], dict[str, dict[str, Any]]]:
+    """usage_for of the timed initiatives one by one, then of all of them (the portfolio),
+    each of those calls timed too."""
     milliseconds = []
     for name in timed_names:
         seconds, _ = timed(lambda name=name: usage_for(ws.sessions, name, AS_OF))
         milliseconds.append(seconds * 1000)
     answers: dict[str, dict[str, Any]] = {}
+    calls: list[float] = []
 
     def portfolio() -> None:
         for name in names:
-            answers[name] = usage_for(ws.sessions, name, AS_OF)
+            seconds, answers[name] = timed(lambda name=name: usage_for(ws.sessions, name, AS_OF))
+            calls.append(seconds * 1000)
 
     portfolio_s, _ = timed(portfolio)
-    return _stats(milliseconds), portfolio_s, {n: flatten(a) for n, a in answers.items()}
+    flat = {n: flatten(a) for n, a in answers.items()}
+    return _stats(milliseconds), portfolio_s, _stats(calls), flat
 
 
 # --- OTLP -----------------------------------------------------------------------------------------
@@ -736,17 +744,21 @@ def otlp_requests(count: int, names: list[str], seed: int, first: int = 0) -> li
     return bodies
 
 
-def _post_all(client: TestClient, token: str, bodies: list[bytes], label: str) -> float:
+def _post_all(
+    client: TestClient, token: str, bodies: list[bytes], label: str
+) -> tuple[float, float]:
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/x-protobuf",
         "Content-Encoding": "gzip",
     }
-    total = 0.0
+    total = cpu = 0.0
     for n, body in enumerate(bodies, start=1):
+        started = time.process_time()
         seconds, response = timed(
             lambda body=body: client.post("/v1/traces", content=body, headers=headers)
         )
+        cpu += time.process_time() - started
         total += seconds
         if response.status_code != 200:
             raise BenchmarkError(f"{label}: POST /v1/traces answered {response.status_code}")
@@ -755,18 +767,21 @@ def _post_all(client: TestClient, token: str, bodies: list[bytes], label: str) -
             raise BenchmarkError(f"{label}: {answer.partial_success.error_message}")
         if n % max(1, len(bodies) // 5) == 0:
             progress(f"{label}: {n * SPANS_PER_REQUEST} spans in {total:.1f}s")
-    return total
+    return total, cpu
 
 
-def otlp(url: str, ws: Workspace, label: str, bodies: list[bytes], warmup: bytes) -> float:
-    """Post the export requests through the app; the seconds spent in the posts."""
+def otlp(
+    url: str, ws: Workspace, label: str, bodies: list[bytes], warmup: bytes
+) -> tuple[float, float]:
+    """Post the export requests through the app; the seconds spent in the posts, and the CPU
+    seconds of this process (client, server and their threads) meanwhile."""
     access.add_user(ws.sessions, ACTOR, OTLP_USER, ["platform"])
     token = access.create_token(ws.sessions, ACTOR, OTLP_USER, "bench").token
     app = create_app(Settings(database_url=url, echo_sql=False))
     try:
         with TestClient(app) as client:
             _post_all(client, token, [warmup], f"{label} OTLP warm-up")
-            seconds = _post_all(client, token, bodies, f"{label} OTLP")
+            seconds, cpu = _post_all(client, token, bodies, f"{label} OTLP")
     finally:
         app.state.workspace.engine.dispose()
     with ws.sessions() as session:
@@ -776,7 +791,7 @@ def otlp(url: str, ws: Workspace, label: str, bodies: list[bytes], warmup: bytes
     expected = (len(bodies) + 1) * SPANS_PER_REQUEST
     if stored != expected:
         raise BenchmarkError(f"{label}: {stored} OTLP spans stored, expected {expected}")
-    return seconds
+    return seconds, cpu
 
 
 # --- one database ---------------------------------------------------------------------------------
@@ -805,7 +820,7 @@ def measure(
             progress(f"{kind}: ingest took {ingest_s:.1f}s; stored {stored}")
             # Untimed: collect ingest's garbage now, so the first timed call does not pay for it.
             gc.collect()
-            initiative_ms, portfolio_s, ours = _figures(ws, names, timed_names)
+            initiative_ms, portfolio_s, portfolio_ms, ours = _figures(ws, names, timed_names)
             progress(
                 f"{kind}: usage_for per initiative {initiative_ms} ms; "
                 f"all {len(names)}: {portfolio_s:.2f}s"
@@ -814,8 +829,11 @@ def measure(
             progress(f"{kind}: figures of all {len(names)} initiatives equal DuckDB's")
             spans = len(otlp_bodies) * SPANS_PER_REQUEST
             progress(f"{kind}: posting {spans} OTLP spans")
-            otlp_s = otlp(url, ws, kind, otlp_bodies, warmup)
-            progress(f"{kind}: OTLP {otlp_s:.1f}s, {spans / otlp_s:,.0f} spans/s")
+            otlp_s, otlp_cpu_s = otlp(url, ws, kind, otlp_bodies, warmup)
+            progress(
+                f"{kind}: OTLP {otlp_s:.1f}s, {spans / otlp_s:,.0f} spans/s "
+                f"({spans / otlp_cpu_s:,.0f} per CPU second)"
+            )
         finally:
             ws.engine.dispose()
     return {
@@ -825,8 +843,11 @@ def measure(
         "otlp_spans": spans,
         "otlp_s": round(otlp_s, 3),
         "otlp_spans_per_s": round(spans / otlp_s, 1),
+        "otlp_cpu_s": round(otlp_cpu_s, 3),
+        "otlp_spans_per_cpu_s": round(spans / otlp_cpu_s, 1),
         "initiative_ms": initiative_ms,
         "portfolio_s": round(portfolio_s, 4),
+        "portfolio_call_ms": portfolio_ms,
     }
 
 
@@ -953,6 +974,9 @@ def _aims(figures: dict[str, Any], kinds: list[str]) -> dict[str, Any]:
             aims[kind] = {
                 "initiative_met": entry["initiative_ms"]["max"] < INITIATIVE_AIM_MS,
                 "otlp_met": entry["otlp_spans_per_s"] >= OTLP_AIM_SPANS_PER_S,
+                # The same per CPU second of the process: what one core does, however busy
+                # the rest of the machine is.
+                "otlp_per_cpu_met": entry["otlp_spans_per_cpu_s"] >= OTLP_AIM_SPANS_PER_S,
             }
     return aims
 
