@@ -182,7 +182,7 @@ def collector_paused() -> Iterator[None]:
     A request of 1,000 spans makes tens of thousands of objects that live until it ends and
     hold no reference cycles, so collections during it free nothing. But they are frequent and
     each generation-2 pass walks every object of the process (some 150,000 once the app is
-    imported): about a sixth of the time of a request (docs/decisions/usage-ingest-speed.md).
+    imported): about a sixth of the time of a request (docs/decisions/0005-*.md).
     Garbage with cycles made meanwhile is collected once the collector resumes."""
     global _pauses, _resume
     with _pausing:
