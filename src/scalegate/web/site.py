@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scalegate.settings import Settings
-from scalegate.web import audit_page, dashboard, initiative, pages, risks_page, signin
+from scalegate.web import audit_page, dashboard, initiative, pages, reviews_page, risks_page, signin
 from scalegate.web.auth import (
     FormRefused,
     SignInRequired,
@@ -80,5 +80,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         initiative.router,
         audit_page.router,
         risks_page.router,
+        reviews_page.router,
     ):
         app.include_router(router)
