@@ -74,10 +74,13 @@ def test_export_to_directory_and_back(cli_env: str, tmp_path: Path) -> None:
     out = tmp_path / "export"
     sg("export", "-o", str(out))
     assert sorted(p.name for p in out.iterdir()) == [
+        "datasource.yaml",
         "initiative.yaml",
         "kpi.yaml",
         "model.yaml",
         "rubric.yaml",
+        "sli.yaml",
+        "slo.yaml",
         "theme.yaml",
     ]
     result = json.loads(sg("apply", "-f", str(out), "--prune", "--json"))
