@@ -81,7 +81,7 @@ def _buckets(
         if hi <= lo:
             continue
         columns = [UsageHour.hour, *(getattr(UsageHour, c) for c in SUM_COLUMNS)]
-        found = session.execute(
+        found = session.connection().execute(
             select(*columns).where(
                 UsageHour.initiative == name, UsageHour.hour > lo, UsageHour.hour <= hi
             )
@@ -89,7 +89,7 @@ def _buckets(
         rows += [(row[0], row) for row in found]
     if days is not None:
         columns = [UsageDay.day, *(getattr(UsageDay, c) for c in SUM_COLUMNS)]
-        found = session.execute(
+        found = session.connection().execute(
             select(*columns).where(
                 UsageDay.initiative == name, UsageDay.day >= days[0], UsageDay.day <= days[1]
             )
@@ -119,7 +119,7 @@ def _figures(session: Session, row: Initiative, as_of: datetime) -> dict[str, An
     start = as_of - timedelta(days=WINDOW_DAYS)
     buckets = _buckets(session, row.name, row.theme.name, start, as_of)
     users: dict[date, set[str]] = defaultdict(set)
-    for day, user in session.execute(
+    for day, user in session.connection().execute(
         select(UsageUser.day, UsageUser.user).where(
             UsageUser.initiative == row.name,
             UsageUser.day > as_of.date() - timedelta(days=USER_DAYS),
