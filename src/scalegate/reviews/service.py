@@ -473,9 +473,8 @@ def conversion_facts(factory: sessionmaker[Session], as_of: datetime) -> dict[st
 def investment(factory: sessionmaker[Session], rows: list[InitiativeSummary]) -> dict[str, Any]:
     """Capacity asked (person-weeks) and initiatives per theme and stage."""
     with transaction(factory) as session:
-        capacity = dict(
-            session.execute(select(Initiative.name, Initiative.capacity)).tuples().all()
-        )
+        query = select(Initiative.name, Initiative.capacity)
+        capacity: dict[str, float | None] = dict(session.execute(query).all())
     per: dict[tuple[str, str], float] = defaultdict(float)
     themes: dict[str, dict[str, Any]] = {}
     for r in rows:
