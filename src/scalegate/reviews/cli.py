@@ -68,5 +68,7 @@ def review(
     if as_json:
         print_json({**pack, "out": str(out) if out else None})
         return
-    console.print(pack["summary"], markup=False, highlight=False)
-    console.print(f"wrote {pack['title'].lower()} to {out}", markup=False, highlight=False)
+    console.print(pack["summary"], markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"wrote {pack['title'].lower()} to {out}", markup=False, highlight=False, soft_wrap=True
+    )
