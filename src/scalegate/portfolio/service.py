@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 from scalegate.core.lifecycle import OWNER_ROLES, stage_index
 from scalegate.core.rubric import DEFAULT_WEIGHTS, Ranked, rank
@@ -72,7 +72,8 @@ def list_initiatives(
 ) -> list[InitiativeSummary]:
     """Initiatives matching every given filter, by theme, then stage order, then name."""
     with transaction(factory) as session:
-        query = select(Initiative).join(Theme)
+        # The summaries need no hypotheses: don't select-in load them for every row.
+        query = select(Initiative).join(Theme).options(lazyload(Initiative.hypotheses))
         if theme:
             query = query.where(Theme.name == theme)
         if stage:

@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from scalegate.core.lifecycle import Stage
 from scalegate.db import transaction
 from scalegate.deps import Sessions
-from scalegate.evidence.metrics import EVIDENCE_WINDOW_DAYS, Scope, dora_for
-from scalegate.outcomes.service import outcomes_for
+from scalegate.evidence.metrics import (
+    EVIDENCE_WINDOW_DAYS,
+    Scope,
+    dora_for,
+    dora_portfolio_and_initiatives,
+)
+from scalegate.outcomes.service import outcomes_by_initiative
 from scalegate.portfolio import service as portfolio
 from scalegate.slo.service import slo_summary
 from scalegate.web import charts
@@ -218,13 +223,21 @@ def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResp
     as_of = datetime.now(UTC)
     rows = [r for r in portfolio.list_initiatives(factory) if r.stage != Stage.RETIRED]
     titles = {r.name: r.title for r in rows}
-    outcomes = {r.name: outcomes_for(factory, r.name, as_of) for r in rows}
+    outcomes = outcomes_by_initiative(factory, [r.name for r in rows], as_of)
     tier1, validated = _outcome_charts(outcomes, titles)
-    dora = dora_window(factory, Scope("portfolio"), as_of)
+    end = as_of.date()
+    # The portfolio's and every initiative's 90-day figures (what dora_window gives each of
+    # them) from one read of the evidence.
+    dora, per_initiative = dora_portfolio_and_initiatives(
+        factory,
+        {r.name: r.services for r in rows},
+        end - timedelta(days=EVIDENCE_WINDOW_DAYS - 1),
+        end,
+    )
     drill = []
     for r in rows:
         hypotheses = outcomes[r.name]["hypotheses"]
-        initiative_dora = dora_window(factory, Scope("initiative", r.name), as_of)
+        initiative_dora = per_initiative[r.name]
         drill.append(
             {
                 "row": r,

@@ -29,6 +29,16 @@ def _filters(request: Request) -> dict[str, str | None]:
     return {key: request.query_params.get(key) or None for key in FILTERS}
 
 
+def _matches(row: InitiativeSummary, chosen: dict[str, str | None]) -> bool:
+    """Whether a row passes the filters, as `list_initiatives(**chosen)` would select it."""
+    return (
+        (chosen["theme"] is None or row.theme == chosen["theme"])
+        and (chosen["stage"] is None or row.stage == chosen["stage"])
+        and (chosen["risk_tier"] is None or row.risk_tier == chosen["risk_tier"])
+        and (chosen["owner"] is None or chosen["owner"] in row.owners.values())
+    )
+
+
 def _funnel(rows: list[InitiativeSummary]) -> charts.ChartView:
     counts = Counter((r.stage, r.theme_title) for r in rows)
     data = [
@@ -128,10 +138,10 @@ def _capacity(rows: list[InitiativeSummary], capacity: dict[str, float | None]) 
 def portfolio(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
     """The portfolio, filtered by theme, stage, owner and risk tier (query parameters)."""
     chosen = _filters(request)
-    rows = service.list_initiatives(factory, **chosen)
-    unstaged = {**chosen, "stage": None}
-    names = {r.name for r in service.list_initiatives(factory, **unstaged)}
+    # One read of the portfolio, filtered here as list_initiatives filters (same order).
     everyone = service.list_initiatives(factory)
+    rows = [r for r in everyone if _matches(r, chosen)]
+    names = {r.name for r in everyone if _matches(r, {**chosen, "stage": None})}
     capacity = queries.capacities(factory)
     ranked = sorted((r for r in rows if r.rank is not None), key=lambda r: r.rank or 0)
     context = {
