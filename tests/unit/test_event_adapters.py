@@ -199,12 +199,15 @@ def test_an_initiative_must_be_a_slug() -> None:
 
 
 def test_an_unknown_type_lists_the_known_ones() -> None:
+    from scalegate.evidence.service import _load_event_types
+
+    _load_event_types()  # every capability's types, whichever tests ran before
     with pytest.raises(ValueError) as caught:
-        parse_event({"type": "sli", "id": "x"})
-    known = "change, deployment, incident, incident_resolved, kpi, kpi_summary, usage"
-    assert str(caught.value) == f"unknown event type 'sli' (known: {known})"
+        parse_event({"type": "slx", "id": "x"})
+    known = "change, deployment, incident, incident_resolved, kpi, kpi_summary, sli, usage"
+    assert str(caught.value) == f"unknown event type 'slx' (known: {known})"
     assert lines_of(event_problems(4, caught.value)) == [
-        f"4: type: unknown event type 'sli' (known: {known})"
+        f"4: type: unknown event type 'slx' (known: {known})"
     ]
 
 

@@ -104,6 +104,18 @@ def _problem(doc: Document, obj: str | None, path: tuple[str | int, ...], messag
     return Problem(_location(path), message, doc.source, doc.line_of(path), obj)
 
 
+def _unknown_kind(kind: str, api_version: str) -> str:
+    """Why no handler takes this kind and apiVersion, naming what would be accepted."""
+    elsewhere = [h.api_version for h in handlers() if h.kind == kind]
+    if elsewhere:
+        return f"kind {kind!r} has apiVersion {elsewhere[0]!r}, not {api_version!r}"
+    same = [h.kind for h in handlers() if h.api_version == api_version]
+    if not same:
+        versions = ", ".join(sorted({h.api_version for h in handlers()}))
+        return f"unknown apiVersion {api_version!r} (known: {versions})"
+    return f"unknown kind {kind!r} for apiVersion {api_version!r} (known: {', '.join(same)})"
+
+
 def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
     """Check one document's envelope and spec; return the validated object or its problems."""
     body = doc.body
@@ -120,9 +132,7 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         return None, [*problems, _problem(doc, obj, ("kind",), "required field is missing")]
     handler = handler_for(api_version, kind) if isinstance(api_version, str) else None
     if handler is None and isinstance(api_version, str):
-        known = ", ".join(known_kinds())
-        message = f"unknown kind {kind!r} for apiVersion {api_version!r} (known: {known})"
-        problems.append(_problem(doc, obj, ("kind",), message))
+        problems.append(_problem(doc, obj, ("kind",), _unknown_kind(kind, api_version)))
     if not isinstance(name, str):
         problems.append(_problem(doc, obj, ("metadata", "name"), "required field is missing"))
     elif not (handler.name_pattern if handler else NAME_PATTERN).match(name):
