@@ -24,7 +24,6 @@ from scalegate.manifests.registry import (
     Spec,
     handler_for,
     handlers,
-    known_kinds,
 )
 
 CREATED, UPDATED, UNCHANGED, DELETED = "created", "updated", "unchanged", "deleted"
