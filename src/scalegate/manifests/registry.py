@@ -140,8 +140,3 @@ def handler_for(api_version: str, kind: str) -> type[KindHandler] | None:
 def handlers() -> list[type[KindHandler]]:
     """Every registered handler in write order."""
     return sorted(_HANDLERS.values(), key=lambda h: (h.order, h.kind))
-
-
-def known_kinds() -> list[str]:
-    """Names of the registered kinds, for error messages."""
-    return [h.kind for h in handlers()]

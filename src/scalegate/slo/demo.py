@@ -10,6 +10,9 @@ from typing import Any
 DAYS = 35
 FINE_DAYS = 3  # the last days in 5-minute records (burn windows); hourly before
 FINE, COARSE = timedelta(minutes=5), timedelta(hours=1)
+# The counts run two hours past the build, as if traffic kept coming, so that the paging and
+# ticketing alerts are still firing while someone looks at a freshly built demo.
+AHEAD = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ def _records(name: str, traffic: Traffic, now: datetime) -> list[dict[str, Any]]
     rng = random.Random(f"sli/{name}")
     end = now.replace(second=0, microsecond=0, minute=now.minute - now.minute % 5)
     fine_start = end - timedelta(days=FINE_DAYS)
-    moments = [end - FINE * k for k in range(int(timedelta(days=FINE_DAYS) / FINE))]
+    moments = [
+        end - FINE * k for k in range(-int(AHEAD / FINE), int(timedelta(days=FINE_DAYS) / FINE))
+    ]
     hour = fine_start.replace(minute=0)
     while hour > end - timedelta(days=DAYS):
         moments.append(hour)
@@ -59,5 +64,5 @@ def _records(name: str, traffic: Traffic, now: datetime) -> list[dict[str, Any]]
 
 
 def demo_sli(now: datetime) -> list[dict[str, Any]]:
-    """SLI events of every demo SLO up to `now`."""
+    """SLI events of every demo SLO up to two hours after `now`."""
     return [e for name, traffic in TRAFFIC.items() for e in _records(name, traffic, now)]
