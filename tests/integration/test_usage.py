@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select
 
 from scalegate.core.usage import DailyUsers, LatencyHistogram, UsageBucket, usage_figures
 from scalegate.evidence.service import ingest
 from scalegate.gates import service as gates
 from scalegate.manifests.service import apply_sources
+from scalegate.settings import Settings
 from scalegate.usage.models import UsageDay, UsageHour, UsageUser
 from scalegate.usage.service import usage_for
-from scalegate.workspace import Workspace
+from scalegate.workspace import Workspace, alembic_config, open_workspace
 from tests.conftest import ADMIN
 from tests.gates_support import POLICIES
 
@@ -273,3 +275,53 @@ def test_batches_and_roll_ups_add_up(workspace: Workspace, as_of: datetime) -> N
             days = session.scalar(select(func.sum(getattr(UsageDay, column))))
             assert hours == days
         assert session.scalar(select(func.sum(UsageHour.events))) == 600
+
+
+def test_the_migration_folds_stored_hours_into_days(settings: Settings) -> None:
+    """A workspace with usage from before revision 0007 gets its days from its hours: two
+    hours of one day (3 + 2 events, histograms {5: 2} and {5: 1, 9: 2}) make one daily row
+    {5: 3, 9: 2}; an hour of another day makes its own."""
+    ws = open_workspace(settings)
+    try:
+        config = alembic_config(ws.engine)
+        command.upgrade(config, "0006")
+        hours = [
+            ("2026-11-20T09:00:00+00:00", "accepted", 3, 0.5, {"5": 2}),
+            ("2026-11-20T17:00:00+00:00", "accepted", 2, 0.25, {"5": 1, "9": 2}),
+            ("2026-11-21T08:00:00+00:00", "accepted", 1, 0.125, {}),
+        ]
+        with ws.engine.begin() as connection:
+            connection.execute(
+                UsageHour.__table__.insert(),
+                [
+                    {
+                        "initiative": "triage",
+                        "hour": datetime.fromisoformat(hour),
+                        "model": "gpt-4o-mini",
+                        "outcome": outcome,
+                        "assisted": True,
+                        "events": events,
+                        "human_reviewed": 1,
+                        "guardrail_triggered": 0,
+                        "input_tokens": 100 * events,
+                        "output_tokens": 10 * events,
+                        "cost": cost,
+                        "duration_s": 1.0,
+                        "latency": latency,
+                    }
+                    for hour, outcome, events, cost, latency in hours
+                ],
+            )
+        command.upgrade(config, "0007")
+        with ws.engine.connect() as connection:
+            days = connection.execute(
+                select(UsageDay.day, UsageDay.events, UsageDay.human_reviewed)
+                .add_columns(UsageDay.input_tokens, UsageDay.cost, UsageDay.latency)
+                .order_by(UsageDay.day)
+            ).all()
+    finally:
+        ws.engine.dispose()
+    assert [tuple(d) for d in days] == [
+        (date(2026, 11, 20), 5, 2, 500, 0.75, {"5": 3, "9": 2}),
+        (date(2026, 11, 21), 1, 1, 100, 0.125, {}),
+    ]
