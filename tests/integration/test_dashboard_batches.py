@@ -1,19 +1,22 @@
-"""The dashboard's one-read figures equal the per-initiative services, on SQLite and PostgreSQL.
+"""The pages' one-read figures equal the per-initiative services, on SQLite and PostgreSQL.
 
 `dora_portfolio_and_initiatives` and `outcomes_by_initiative` read the evidence once for many
-initiatives; every figure must equal `dora_for` and `outcomes_for` of each one.
+initiatives, `check_and_readiness` evaluates the gates once for both; every figure must equal
+`dora_for`, `outcomes_for`, `check` and `readiness` of each one.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from bench import dora as dora_bench
 from scalegate.evidence.metrics import Scope, dora_for, dora_portfolio_and_initiatives
 from scalegate.evidence.service import ingest
 from scalegate.gates import service as gates
+from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
 from scalegate.outcomes.service import outcomes_by_initiative, outcomes_for
 from scalegate.workspace import Workspace
@@ -136,3 +139,23 @@ def test_outcomes_for_many_equals_outcomes_for_each(workspace: Workspace) -> Non
     for name in OWNED:
         assert many[name] == outcomes_for(ws.sessions, name, as_of)
     assert many["beta"]["hypotheses"][0]["experiment"] is not None
+
+
+def test_check_and_readiness_equal_check_and_readiness(workspace: Workspace) -> None:
+    policies = Path(gates.__file__).resolve().parents[1] / "policies"
+    apply_sources(workspace.sessions, read_sources([str(policies)]), ADMIN)
+    ws = _workspace(workspace)
+    ingest(ws.sessions, ADMIN, _tagged_delivery(), "jsonl")
+    as_of = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    gates.sign_off(
+        ws.sessions, ADMIN, "gamma", "security-review", "https://x.example/s", as_of=as_of
+    )
+    gates.waive(
+        ws.sessions, ADMIN, "beta", ["pilot-evidence"], date(2026, 12, 1), "soon", as_of=as_of
+    )
+    for name in OWNED:
+        check, profile = gates.check_and_readiness(ws.sessions, name, as_of)
+        assert check is not None
+        assert check.as_dict() == gates.check(ws.sessions, name, as_of=as_of).as_dict()
+        assert profile == gates.readiness(ws.sessions, name, as_of)
+    assert any(r.waived for r in gates.check_and_readiness(ws.sessions, "beta", as_of)[0].rules)

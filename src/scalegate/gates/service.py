@@ -358,6 +358,38 @@ def readiness(
         }
 
 
+def check_and_readiness(
+    factory: sessionmaker[Session], name: str, as_of: datetime | None = None
+) -> tuple[GateCheck | None, dict[str, Any]]:
+    """`check` of the next stage (None at the last one) and `readiness`, from one evaluation.
+
+    The readiness gates include the next one, so its rules come out of the same evaluation;
+    gathering the evidence is most of the cost of either (bench/pages.py).
+    """
+    when = as_of or _now()
+    with transaction(factory) as session:
+        row = _initiative(session, name)
+        upcoming = next_stage(row.stage)
+        last = upcoming or (row.stage if row.stage != Stage.RETIRED else Stage.DEFINE.value)
+        transitions = forward_transitions(Stage.DEFINE.value, last)
+        _, results, digest = _evaluate(session, row, transitions, when)
+        profile = {
+            "initiative": name,
+            "stage": row.stage,
+            "through": upcoming,
+            "readiness": core.readiness(results),
+            "rules": len(results),
+            "passing": sum(r.passed for r in results),
+        }
+        if upcoming is None:
+            return None, profile
+        policies = _policies(session, forward_transitions(row.stage, upcoming))
+        names = {p.name for p in policies}
+        named = [{"name": p.name, "version": p.version} for p in policies]
+        own = [r for r in results if r.policy in names]
+        return GateCheck(row.name, row.stage, upcoming, named, own, digest), profile
+
+
 def status(
     factory: sessionmaker[Session], name: str, as_of: datetime | None = None
 ) -> dict[str, Any]:

@@ -202,8 +202,7 @@ def initiative_page(
         }
         for h in outcomes["hypotheses"]
     ]
-    check = gates.check(factory, name, as_of=as_of) if next_stage(spec["stage"]) else None
-    profile = gates.readiness(factory, name, as_of)
+    check, profile = gates.check_and_readiness(factory, name, as_of)
     dora = dora_window(factory, Scope("initiative", name), as_of)
     usage = usage_for(factory, name, as_of)
     rights = queries.rights(factory)
