@@ -50,6 +50,7 @@ class Table:
     columns: tuple[str, ...]
     rows: list[tuple[str, ...]]
     empty: str = "None."
+    wide: bool = False  # many columns: laid out to the page width in print
 
 
 @dataclass(frozen=True)
@@ -581,6 +582,7 @@ def monthly_sections(pack: dict[str, Any], fmt: str) -> list[Section]:
                     HYPOTHESIS_COLUMNS,
                     _hypothesis_rows(outcomes["hypotheses"]),
                     "No hypotheses.",
+                    wide=True,
                 )
             ],
         ),
@@ -639,6 +641,7 @@ def monthly_sections(pack: dict[str, Any], fmt: str) -> list[Section]:
                     HYPOTHESIS_COLUMNS,
                     _hypothesis_rows(due["hypotheses_overdue"] + due["hypotheses_due"]),
                     "No hypothesis is due in the next 30 days or overdue.",
+                    wide=True,
                 ),
             ],
         ),
