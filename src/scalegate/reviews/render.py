@@ -655,40 +655,7 @@ def monthly_sections(pack: dict[str, Any], fmt: str) -> list[Section]:
 
 
 def _weekly_dora_figures(dora: dict[str, Any], fmt: str) -> list[Figure]:
-    weeks = dora["weekly"]
-    busiest = max(weeks, key=lambda w: w["deployments"], default=None)
-    deploys = charts.chart_view(
-        "deployments-weekly",
-        "Deployments per week",
-        f"{dora['deployments']} production deployments in {len(weeks)} weeks; the busiest week "
-        f"(from {busiest['week_start']}) had {busiest['deployments']}."
-        if busiest and dora["deployments"]
-        else "No production deployments in the period.",
-        charts.weekly(weeks, "deployments", "Deployments"),
-        weeks,
-        [("week_start", "Week"), ("deployments", "Deployments")],
-        height=140,
-    )
-    rated = [w for w in weeks if w["change_failure_rate"] is not None]
-    worst = max(rated, key=lambda w: w["change_failure_rate"], default=None)
-    failures = charts.chart_view(
-        "failure-rate-weekly",
-        "Change failure rate per week",
-        f"Change failure rate over the period {pct(dora['change_failure_rate'])}; worst week "
-        f"(from {worst['week_start']}) {pct(worst['change_failure_rate'])}."
-        if worst
-        else "No deployments to rate.",
-        charts.weekly(weeks, "change_failure_rate", "Failed changes", mark="line", fmt="%"),
-        weeks,
-        [
-            ("week_start", "Week"),
-            ("change_failure_rate", "Change failure rate"),
-            ("lead_time_hours_p50", "Lead time p50 (h)"),
-        ],
-        {"change_failure_rate": pct, "lead_time_hours_p50": lambda v: num(v, 1)},
-        height=140,
-    )
-    return [_figure(deploys, fmt), _figure(failures, fmt)]
+    return [_figure(view, fmt) for view in charts.dora_weekly(dora, "pack", "period", 140)]
 
 
 def _conversion_figure(conversion: dict[str, Any], fmt: str) -> Figure:

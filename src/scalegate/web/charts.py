@@ -343,3 +343,43 @@ def severity_bars(rows: Sequence[dict[str, Any]]) -> AltairChart:
             tooltip=["title:N", "rule:N", "severity:N", "risks:Q"],
         )
     )
+
+
+def dora_weekly(
+    dora: dict[str, Any], scope: str, period: str = "window", height: int = 160
+) -> list[ChartView]:
+    """Deployments and change failure rate per week, for a scope's DORA figures."""
+    weeks = dora["weekly"]
+    busiest = max(weeks, key=lambda w: w["deployments"], default=None)
+    deploys = chart_view(
+        f"{scope}-deployments-weekly",
+        "Deployments per week",
+        f"{dora['deployments']} production deployments in {len(weeks)} weeks; the busiest week "
+        f"(from {busiest['week_start']}) had {busiest['deployments']}."
+        if busiest and dora["deployments"]
+        else f"No production deployments in the {period}.",
+        weekly(weeks, "deployments", "Deployments"),
+        weeks,
+        [("week_start", "Week"), ("deployments", "Deployments")],
+        height=height,
+    )
+    rated = [w for w in weeks if w["change_failure_rate"] is not None]
+    worst = max(rated, key=lambda w: w["change_failure_rate"], default=None)
+    failures = chart_view(
+        f"{scope}-failure-rate-weekly",
+        "Change failure rate per week",
+        f"Change failure rate over the {period} {percent(dora['change_failure_rate'])}; "
+        f"worst week (from {worst['week_start']}) {percent(worst['change_failure_rate'])}."
+        if worst
+        else "No deployments to rate.",
+        weekly(weeks, "change_failure_rate", "Failed changes", mark="line", fmt="%"),
+        weeks,
+        [
+            ("week_start", "Week"),
+            ("change_failure_rate", "Change failure rate"),
+            ("lead_time_hours_p50", "Lead time p50 (h)"),
+        ],
+        {"change_failure_rate": percent, "lead_time_hours_p50": number},
+        height=height,
+    )
+    return [deploys, failures]

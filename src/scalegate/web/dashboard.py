@@ -174,43 +174,6 @@ def _outcome_charts(
     return [by_status, benefit, returned], validated
 
 
-def _dora_charts(dora: dict[str, Any], scope: str) -> list[charts.ChartView]:
-    weeks = dora["weekly"]
-    busiest = max(weeks, key=lambda w: w["deployments"], default=None)
-    deploys = charts.chart_view(
-        f"{scope}-deployments-weekly",
-        "Deployments per week",
-        f"{dora['deployments']} production deployments in {len(weeks)} weeks; the busiest week "
-        f"(from {busiest['week_start']}) had {busiest['deployments']}."
-        if busiest and dora["deployments"]
-        else "No production deployments in the window.",
-        charts.weekly(weeks, "deployments", "Deployments"),
-        weeks,
-        [("week_start", "Week"), ("deployments", "Deployments")],
-        height=160,
-    )
-    rated = [w for w in weeks if w["change_failure_rate"] is not None]
-    worst = max(rated, key=lambda w: w["change_failure_rate"], default=None)
-    failures = charts.chart_view(
-        f"{scope}-failure-rate-weekly",
-        "Change failure rate per week",
-        f"Change failure rate over the window {charts.percent(dora['change_failure_rate'])}; "
-        f"worst week (from {worst['week_start']}) {charts.percent(worst['change_failure_rate'])}."
-        if worst
-        else "No deployments to rate.",
-        charts.weekly(weeks, "change_failure_rate", "Failed changes", mark="line", fmt="%"),
-        weeks,
-        [
-            ("week_start", "Week"),
-            ("change_failure_rate", "Change failure rate"),
-            ("lead_time_hours_p50", "Lead time p50 (h)"),
-        ],
-        {"change_failure_rate": charts.percent},
-        height=160,
-    )
-    return [deploys, failures]
-
-
 def dora_window(factory: sessionmaker[Session], scope: Scope, as_of: datetime) -> dict[str, Any]:
     """The DORA figures of the last 90 days (the window the gates use)."""
     end = as_of.date()
@@ -251,7 +214,7 @@ def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResp
         "as_of": as_of,
         "tier1": tier1,
         "dora": dora,
-        "tier2": _dora_charts(dora, "portfolio"),
+        "tier2": charts.dora_weekly(dora, "portfolio"),
         "slo": slo_tier(factory, as_of),
         "drill": drill,
         "statuses": list(charts.STATUS_COLOURS),

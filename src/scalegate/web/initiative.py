@@ -22,7 +22,7 @@ from scalegate.slo.service import slo_burndown
 from scalegate.usage.service import usage_for
 from scalegate.web import charts, queries
 from scalegate.web.auth import PageActor, csrf_protected, read_session
-from scalegate.web.dashboard import _dora_charts, dora_window, verdict_of
+from scalegate.web.dashboard import dora_window, verdict_of
 from scalegate.web.render import may, render
 
 CAPABILITIES: tuple[str, ...] = get_args(Capability)
@@ -217,7 +217,7 @@ def initiative_page(
         "check": check.as_dict() if check else None,
         "readiness": _readiness_chart(name, profile),
         "dora": dora,
-        "dora_charts": _dora_charts(dora, name) if dora["deployments"] else [],
+        "dora_charts": charts.dora_weekly(dora, name) if dora["deployments"] else [],
         "slos": _slos(factory, name, as_of),
         "usage": usage if usage["operational"]["events"] else None,
         "usage_charts": _usage_charts(name, usage) if usage["operational"]["events"] else [],
