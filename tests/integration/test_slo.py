@@ -358,3 +358,47 @@ def test_sweep_keeps_changes_when_the_webhook_is_down(slos: Workspace) -> None:
     assert len(result.notify_errors) == len(result.changes) > 0
     with slos.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AlertChange)) == len(result.changes)
+
+
+RATIO_SLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: search-ratio}
+spec:
+  service: search
+  indicatorRef: http-availability
+  timeWindow: [{duration: 1d, isRolling: true}]
+  budgetingMethod: RatioTimeslices
+  objectives: [{target: 0.98, timeSliceWindow: 2m}]
+"""
+
+
+def test_time_slices_grouped_by_the_database_equal_the_core(slos: Workspace) -> None:
+    """Records every 30 s, a third of them a quarter second late, so that some end exactly on
+    a slice boundary and some just after one: the database must put each in the slice the core
+    does, (k·s − s, k·s] seconds after the epoch."""
+    apply_sources(slos.sessions, [("ratio.yaml", RATIO_SLO)], ADMIN)
+    records = [
+        SliRecord(
+            AS_OF - timedelta(seconds=30 * k, microseconds=250_000 if k % 3 == 1 else 0),
+            100 - (k % 7) * (k % 4),
+            100,
+        )
+        for k in range(1, 3000)
+    ]
+    send(
+        slos,
+        [
+            sli(name, r.at, r.good, r.total)
+            for name in ("search-latency", "search-ratio")
+            for r in records
+        ],
+    )
+    with slos.sessions() as session:
+        tracked = [t for t in tracked_objectives(session) if t.slo != "checkout-availability"]
+        found = {s.objective.name: s for s in statuses(session, tracked, AS_OF)}
+    for t in tracked:
+        expected = status_from_records(t.objective, records, AS_OF)
+        assert expected.attainment is not None
+        assert found[t.objective.name].attainment == pytest.approx(expected.attainment, rel=1e-12)
+    assert 0 < found["search-latency"].attainment < 1  # type: ignore[operator]

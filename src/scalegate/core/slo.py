@@ -202,13 +202,40 @@ def attainment(
     if method == "Occurrences":
         return None if events.total <= 0 else events.good / events.total
     measured = [s for s in slices if s.total > 0]
-    if not measured:
+    target = slice_good_target(slice_target)
+    return slice_attainment(
+        method,
+        SliceTally(
+            len(measured),
+            sum(1 for s in measured if s.good / s.total >= target),
+            math.fsum(s.good / s.total for s in measured),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SliceTally:
+    """What Timeslices and RatioTimeslices need of a window's slices with traffic: how many,
+    how many were good (good / total ≥ timeSliceTarget), and the sum of their good / total."""
+
+    measured: int
+    good: int
+    ratio_sum: float
+
+
+def slice_good_target(slice_target: float | None) -> float:
+    """The good / total a slice needs to be good (timeSliceTarget; 1 when not given)."""
+    return 1.0 if slice_target is None else slice_target
+
+
+def slice_attainment(method: str, tally: SliceTally) -> float | None:
+    """Attainment from the slices' tally (see `attainment`); None without measured slices."""
+    if tally.measured <= 0:
         return None
     if method == "Timeslices":
-        target = 1.0 if slice_target is None else slice_target
-        return sum(1 for s in measured if s.good / s.total >= target) / len(measured)
+        return tally.good / tally.measured
     if method == "RatioTimeslices":
-        return math.fsum(s.good / s.total for s in measured) / len(measured)
+        return tally.ratio_sum / tally.measured
     raise ValueError(f"unknown budgeting method {method!r}")
 
 

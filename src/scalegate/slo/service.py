@@ -8,20 +8,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, extract, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scalegate.core import slo as core_slo
 from scalegate.core.slo import (
     Counts,
     Objective,
-    SliRecord,
+    SliceTally,
     SloStatus,
     TimeWindow,
     attainment,
     burn_window_starts,
     evaluation_window,
-    slice_counts,
+    fixed_duration,
+    slice_attainment,
+    slice_good_target,
     slo_status,
 )
 from scalegate.db import transaction
@@ -97,83 +99,205 @@ def _ceil_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + HOUR
 
 
-def _add(into: dict[str, Counts], rows: Iterable[Any]) -> None:
-    for slo, good, total in rows:
-        into[slo] = into.get(slo, Counts()) + Counts(float(good or 0), float(total or 0))
+Range = tuple[datetime, datetime]
+
+
+def _split(start: datetime, end: datetime) -> tuple[Range | None, list[Range]]:
+    """The whole hour buckets [first, last] of (start, end], and the raw (low, high] ranges at
+    its edges; no buckets (and one raw range) when the window holds no whole hour."""
+    first, last = _ceil_hour(start) + HOUR, end.replace(minute=0, second=0, microsecond=0)
+    if first > last:
+        return None, [(start, end)]
+    edges = [(start, first - HOUR), (last, end)]
+    return (first, last), [(low, high) for low, high in edges if high > low]
+
+
+def _clusters(ranges: Iterable[Range]) -> list[list[Range]]:
+    """Ranges grouped so that each group's ranges overlap or touch one another."""
+    groups: list[list[Range]] = []
+    high = None
+    for r in sorted(set(ranges)):
+        if high is None or r[0] > high:
+            groups.append([])
+            high = r[1]
+        groups[-1].append(r)
+        high = max(high, r[1])
+    return groups
+
+
+def _counts(good: Any, total: Any) -> Counts:
+    return Counts(float(good or 0), float(total or 0))
+
+
+def windows_counts(
+    session: Session, slos: Sequence[str], starts: Iterable[datetime], end: datetime
+) -> dict[datetime, dict[str, Counts]]:
+    """Σgood and Σtotal per SLO of the records with `at` in (start, end], for each start.
+
+    Whole hours come from the hourly roll-up, in one query for every window; the partial hours
+    at either edge from the raw records, one query per group of overlapping edges. The sums are
+    exact for any start and end. An SLO without records in a window may be missing.
+    """
+    found: dict[datetime, dict[str, Counts]] = {start: {} for start in starts}
+    live = [start for start in found if start < end]
+    if not slos or not live:
+        return found
+    split = {start: _split(start, end) for start in live}
+    hourly = [(start, hours) for start, (hours, _) in split.items() if hours is not None]
+    if hourly:
+        columns = []
+        for _, (first, _last) in hourly:
+            inside = SliHour.hour >= first
+            columns.append(func.sum(case((inside, SliHour.good), else_=0.0)))
+            columns.append(func.sum(case((inside, SliHour.total), else_=0.0)))
+        rows = session.execute(
+            select(SliHour.slo, *columns)
+            .where(
+                SliHour.slo.in_(slos),
+                SliHour.hour >= min(first for _, (first, _) in hourly),
+                SliHour.hour <= hourly[0][1][1],
+            )
+            .group_by(SliHour.slo)
+        )
+        for slo, *sums in rows:
+            for i, (start, _) in enumerate(hourly):
+                found[start][slo] = _counts(sums[2 * i], sums[2 * i + 1])
+    raw = _raw_counts(session, slos, [r for _, ranges in split.values() for r in ranges])
+    for start, (_, ranges) in split.items():
+        into = found[start]
+        for r in ranges:
+            for slo, counts in raw[r].items():
+                into[slo] = into.get(slo, Counts()) + counts
+    return found
+
+
+def _raw_counts(
+    session: Session, slos: Sequence[str], ranges: Iterable[Range]
+) -> dict[Range, dict[str, Counts]]:
+    """Σgood and Σtotal per SLO of the raw records in each (low, high] range."""
+    found: dict[Range, dict[str, Counts]] = {}
+    for group in _clusters(ranges):
+        columns = []
+        for low, high in group:
+            inside = and_(SliCount.at > low, SliCount.at <= high)
+            columns.append(func.sum(case((inside, SliCount.good), else_=0.0)))
+            columns.append(func.sum(case((inside, SliCount.total), else_=0.0)))
+        rows = session.execute(
+            select(SliCount.slo, *columns)
+            .where(
+                SliCount.slo.in_(slos),
+                SliCount.at > group[0][0],
+                SliCount.at <= max(high for _, high in group),
+            )
+            .group_by(SliCount.slo)
+        )
+        sums_by_slo = {slo: sums for slo, *sums in rows}
+        for i, r in enumerate(group):
+            found[r] = {
+                slo: _counts(sums[2 * i], sums[2 * i + 1]) for slo, sums in sums_by_slo.items()
+            }
+    return found
 
 
 def window_counts(
     session: Session, slos: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, Counts]:
-    """Σgood and Σtotal per SLO of the records with `at` in (start, end].
+    """Σgood and Σtotal per SLO of the records with `at` in (start, end] (see windows_counts)."""
+    return windows_counts(session, slos, [start], end)[start]
 
-    Whole hours come from the hourly roll-up; the partial hours at either edge from the raw
-    records, so the sums are exact for any start and end.
-    """
-    counts: dict[str, Counts] = {}
+
+def _slice_index(session: Session, seconds: int) -> Any:
+    """SQL for the epoch-aligned slice (k·s − s, k·s] a record's `at` falls in: its k, the
+    ceiling of epoch seconds / s, in whole numbers (fractions of a second count)."""
+    if session.get_bind().dialect.name == "postgresql":
+        epoch = extract("epoch", SliCount.at)
+        whole = cast(func.floor(epoch), BigInteger)
+        fraction = epoch > func.floor(epoch)
+    else:  # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff'
+        whole = cast(func.strftime("%s", SliCount.at), Integer)
+        fraction = cast(func.substr(SliCount.at, 21), Integer) > 0
+    return case((fraction, whole // seconds + 1), else_=(whole + (seconds - 1)) // seconds)
+
+
+def slice_tallies(
+    session: Session,
+    slos: Sequence[str],
+    start: datetime,
+    end: datetime,
+    slice_window: str,
+    good_target: float,
+) -> dict[str, SliceTally]:
+    """Per SLO, the tally of the time slices with traffic among the records in (start, end]:
+    slices grouped and judged by the database, so only one row per SLO comes back."""
     if not slos or end <= start:
-        return counts
-    first_hour, last_hour = _ceil_hour(start) + HOUR, end.replace(minute=0, second=0, microsecond=0)
-    raw_ranges = [(start, end)]
-    if first_hour <= last_hour:
-        raw_ranges = [(start, first_hour - HOUR), (last_hour, end)]
-        _add(
-            counts,
-            session.execute(
-                select(SliHour.slo, func.sum(SliHour.good), func.sum(SliHour.total))
-                .where(SliHour.slo.in_(slos), SliHour.hour >= first_hour, SliHour.hour <= last_hour)
-                .group_by(SliHour.slo)
-            ),
+        return {}
+    seconds = int(fixed_duration(slice_window).total_seconds())
+    index = _slice_index(session, seconds)
+    per_slice = (
+        select(
+            SliCount.slo.label("slo"),
+            func.sum(SliCount.good).label("good"),
+            func.sum(SliCount.total).label("total"),
         )
-    for low, high in raw_ranges:
-        if high <= low:
-            continue
-        _add(
-            counts,
-            session.execute(
-                select(SliCount.slo, func.sum(SliCount.good), func.sum(SliCount.total))
-                .where(SliCount.slo.in_(slos), SliCount.at > low, SliCount.at <= high)
-                .group_by(SliCount.slo)
-            ),
-        )
-    return counts
-
-
-def _records(session: Session, slo: str, start: datetime, end: datetime) -> list[SliRecord]:
-    rows = session.execute(
-        select(SliCount.at, SliCount.good, SliCount.total).where(
-            SliCount.slo == slo, SliCount.at > start, SliCount.at <= end
-        )
+        .where(SliCount.slo.in_(slos), SliCount.at > start, SliCount.at <= end)
+        .group_by(SliCount.slo, index)
+        .subquery()
     )
-    return [SliRecord(at, good, total) for at, good, total in rows]
+    ratio = per_slice.c.good / per_slice.c.total
+    rows = session.execute(
+        select(
+            per_slice.c.slo,
+            func.count(),
+            func.sum(case((ratio >= good_target, 1), else_=0)),
+            func.sum(ratio),
+        )
+        .where(per_slice.c.total > 0)
+        .group_by(per_slice.c.slo)
+    )
+    return {
+        slo: SliceTally(int(measured), int(good or 0), float(ratio_sum or 0))
+        for slo, measured, good, ratio_sum in rows
+    }
 
 
 def statuses(session: Session, tracked: Sequence[Tracked], as_of: datetime) -> list[SloStatus]:
     """The status of each tracked objective as of a moment."""
     slos = sorted({t.slo for t in tracked})
-    burn = {w: window_counts(session, slos, s, as_of) for w, s in burn_window_starts(as_of).items()}
-    by_start: dict[datetime, list[Tracked]] = defaultdict(list)
+    burn_starts = burn_window_starts(as_of)
+    starts = {t.objective.name: evaluation_window(t.objective.window, as_of)[0] for t in tracked}
+    counts = windows_counts(session, slos, {*burn_starts.values(), *starts.values()}, as_of)
+    # Timeslices and RatioTimeslices: one query per window start, slice length and target.
+    sliced: dict[tuple[datetime, str, float], list[str]] = defaultdict(list)
     for t in tracked:
-        by_start[evaluation_window(t.objective.window, as_of)[0]].append(t)
-    found = []
-    for start, group in by_start.items():
-        totals = window_counts(session, sorted({t.slo for t in group}), start, as_of)
-        for t in group:
-            objective = t.objective
-            slices = []
-            if objective.budgeting_method != "Occurrences":
-                records = _records(session, t.slo, start, as_of)
-                slices = slice_counts(records, objective.time_slice_window or "1m")
-            attained = attainment(
-                objective.budgeting_method,
-                totals.get(t.slo, Counts()),
-                slices,
-                objective.time_slice_target,
+        objective = t.objective
+        if objective.budgeting_method != "Occurrences":
+            key = (
+                starts[objective.name],
+                objective.time_slice_window or "1m",
+                slice_good_target(objective.time_slice_target),
             )
-            windows = {w: counts.get(t.slo, Counts()) for w, counts in burn.items()}
-            found.append(slo_status(objective, as_of, attained, windows))
-    order = {t.objective.name: i for i, t in enumerate(tracked)}
-    return sorted(found, key=lambda s: order[s.objective.name])
+            sliced[key].append(t.slo)
+    tallies = {
+        key: slice_tallies(session, sorted(set(names)), key[0], as_of, key[1], key[2])
+        for key, names in sliced.items()
+    }
+    found = []
+    for t in tracked:
+        objective = t.objective
+        start = starts[objective.name]
+        if objective.budgeting_method == "Occurrences":
+            attained = attainment("Occurrences", counts[start].get(t.slo, Counts()))
+        else:
+            key = (
+                start,
+                objective.time_slice_window or "1m",
+                slice_good_target(objective.time_slice_target),
+            )
+            tally = tallies[key].get(t.slo, SliceTally(0, 0, 0.0))
+            attained = slice_attainment(objective.budgeting_method, tally)
+        windows = {w: counts[s].get(t.slo, Counts()) for w, s in burn_starts.items()}
+        found.append(slo_status(objective, as_of, attained, windows))
+    return found
 
 
 def _as_of(as_of: datetime | None) -> datetime:
