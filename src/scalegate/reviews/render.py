@@ -312,29 +312,7 @@ def _outcome_figures(outcomes: dict[str, Any], fmt: str) -> list[Figure]:
         height=110,
     )
     validated = outcomes["validated"]
-    top = validated[0] if validated else None
-    benefit = charts.chart_view(
-        "validated-benefit",
-        "Validated benefit",
-        f"{len(validated)} hypotheses have a statistically validated benefit; the largest lift "
-        f"is {top['lift'] * 100:+.1f}% ({top['claim']})."
-        if top and top["lift"] is not None
-        else "No benefit is statistically validated yet.",
-        charts.lift_intervals(validated),
-        validated,
-        [
-            ("claim", "Initiative: KPI"),
-            ("method", "Method"),
-            ("lift", "Lift"),
-            ("ci_low", "95% CI low"),
-            ("ci_high", "95% CI high"),
-        ],
-        {
-            k: lambda v: "—" if v is None else f"{v * 100:+.1f}%"
-            for k in ("lift", "ci_low", "ci_high")
-        },
-        height=max(100, 18 * len(validated)),
-    )
+    benefit = charts.validated_benefit(validated, max(100, 18 * len(validated)))
     hours = outcomes["time_returned"]
     months = sorted({h["month"] for h in hours})
     returned = charts.chart_view(

@@ -66,22 +66,14 @@ def _target(objective: dict[str, Any]) -> float:
     return round(float(objective["targetPercent"]) / 100, 12)
 
 
-def tracked_objectives(session: Session, names: Iterable[str] | None = None) -> list[Tracked]:
-    """Every objective of the applied SLOs (or of the named ones), linked to initiatives."""
-    query = select(OpensloObject).filter_by(kind="SLO").order_by(OpensloObject.name)
-    if names is not None:
-        query = query.where(OpensloObject.name.in_(list(names)))
-    by_service: dict[str, list[str]] = defaultdict(list)
-    for name, services in session.execute(select(Initiative.name, Initiative.services)):
-        for service in services or []:
-            by_service[service].append(name)
-    tracked = []
-    for row in session.scalars(query):
-        spec = row.spec
-        linked = sorted(set(by_service.get(spec["service"], [])) | set(linked_initiatives(spec)))
-        objectives = spec["objectives"]
-        for i, o in enumerate(objectives):
-            objective = Objective(
+def _tracked(row: OpensloObject, linked: Iterable[str]) -> list[Tracked]:
+    """The objectives of one applied SLO document."""
+    spec = row.spec
+    objectives = spec["objectives"]
+    return [
+        Tracked(
+            row.name,
+            Objective(
                 name=objective_name(row.name, o, i, len(objectives)),
                 target=_target(o),
                 window=_window(spec),
@@ -89,8 +81,40 @@ def tracked_objectives(session: Session, names: Iterable[str] | None = None) -> 
                 service=spec["service"],
                 time_slice_target=o.get("timeSliceTarget"),
                 time_slice_window=slice_window(o.get("timeSliceWindow")),
-            )
-            tracked.append(Tracked(row.name, objective, tuple(linked)))
+            ),
+            tuple(sorted(set(linked))),
+        )
+        for i, o in enumerate(objectives)
+    ]
+
+
+def _slo_rows(session: Session, names: Iterable[str] | None = None) -> list[OpensloObject]:
+    query = select(OpensloObject).filter_by(kind="SLO").order_by(OpensloObject.name)
+    if names is not None:
+        query = query.where(OpensloObject.name.in_(list(names)))
+    return list(session.scalars(query))
+
+
+def tracked_objectives(session: Session, names: Iterable[str] | None = None) -> list[Tracked]:
+    """Every objective of the applied SLOs (or of the named ones), linked to initiatives."""
+    by_service: dict[str, list[str]] = defaultdict(list)
+    for name, services in session.execute(select(Initiative.name, Initiative.services)):
+        for service in services or []:
+            by_service[service].append(name)
+    tracked = []
+    for row in _slo_rows(session, names):
+        linked = [*by_service.get(row.spec["service"], []), *linked_initiatives(row.spec)]
+        tracked += _tracked(row, linked)
+    return tracked
+
+
+def initiative_objectives(session: Session, initiative: str) -> list[Tracked]:
+    """The objectives linked to one initiative, by its services or the SLO's label."""
+    services = set(session.scalar(select(Initiative.services).filter_by(name=initiative)) or [])
+    tracked = []
+    for row in _slo_rows(session):
+        if row.spec["service"] in services or initiative in linked_initiatives(row.spec):
+            tracked += _tracked(row, [initiative])
     return tracked
 
 
@@ -318,9 +342,11 @@ def slo_for(
             if not tracked:
                 raise NotFound(f"no SLO named {slo}")
         else:
-            if session.scalar(select(Initiative.id).filter_by(name=initiative)) is None:
+            if initiative is None or (
+                session.scalar(select(Initiative.id).filter_by(name=initiative)) is None
+            ):
                 raise NotFound(f"no initiative named {initiative}")
-            tracked = [t for t in tracked_objectives(session) if initiative in t.initiatives]
+            tracked = initiative_objectives(session, initiative)
         return {
             "as_of": when.isoformat(),
             "slos": [s.as_dict() for s in statuses(session, tracked, when)],
@@ -329,8 +355,9 @@ def slo_for(
 
 def slo_evidence(session: Session, initiative: str, as_of: datetime) -> list[dict[str, Any]]:
     """`evidence.slos`: the initiative's SLOs as `scalegate metrics slo` reports them."""
-    tracked = [t for t in tracked_objectives(session) if initiative in t.initiatives]
-    return [s.as_dict() for s in statuses(session, tracked, as_of)]
+    return [
+        s.as_dict() for s in statuses(session, initiative_objectives(session, initiative), as_of)
+    ]
 
 
 def slo_summary(session: Session, as_of: datetime) -> list[dict[str, Any]]:

@@ -383,3 +383,31 @@ def dora_weekly(
         height=height,
     )
     return [deploys, failures]
+
+
+def _signed_percent(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:+.1f}%"
+
+
+def validated_benefit(validated: Sequence[dict[str, Any]], height: int) -> ChartView:
+    """Lifts with their 95 % intervals of the hypotheses whose benefit is validated."""
+    top = max(validated, key=lambda v: abs(v["lift"] or 0), default=None)
+    return chart_view(
+        "validated-benefit",
+        "Validated benefit",
+        f"{len(validated)} hypotheses have a statistically validated benefit; the largest lift "
+        f"is {top['lift'] * 100:+.1f}% ({top['claim']})."
+        if top and top["lift"] is not None
+        else "No benefit is statistically validated yet.",
+        lift_intervals(validated),
+        validated,
+        [
+            ("claim", "Initiative: KPI"),
+            ("method", "Method"),
+            ("lift", "Lift"),
+            ("ci_low", "95% CI low"),
+            ("ci_high", "95% CI high"),
+        ],
+        dict.fromkeys(("lift", "ci_low", "ci_high"), _signed_percent),
+        height=height,
+    )

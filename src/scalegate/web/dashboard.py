@@ -132,25 +132,7 @@ def _outcome_charts(
         height=150,
     )
     validated.sort(key=lambda v: -abs(v["lift"]))
-    benefit = charts.chart_view(
-        "validated-benefit",
-        "Validated benefit",
-        f"{len(validated)} hypotheses have a statistically validated benefit; the largest lift "
-        f"is {validated[0]['lift'] * 100:+.1f}% ({validated[0]['claim']})."
-        if validated
-        else "No benefit is statistically validated yet.",
-        charts.lift_intervals(validated),
-        validated,
-        [
-            ("claim", "Initiative: KPI"),
-            ("method", "Method"),
-            ("lift", "Lift"),
-            ("ci_low", "95% CI low"),
-            ("ci_high", "95% CI high"),
-        ],
-        {k: lambda v: f"{v * 100:+.1f}%" for k in ("lift", "ci_low", "ci_high")},
-        height=max(120, 28 * len(validated)),
-    )
+    benefit = charts.validated_benefit(validated, max(120, 28 * len(validated)))
     hour_rows = [
         {"month": month, "initiative": who, "hours": round(h, 1)}
         for (month, who), h in sorted(hours.items())
