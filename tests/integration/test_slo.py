@@ -19,7 +19,7 @@ from scalegate.evidence.service import ingest
 from scalegate.gates.evidence import gather
 from scalegate.manifests.service import apply_sources, export_documents
 from scalegate.portfolio.models import Initiative
-from scalegate.slo.models import AlertChange, SliCount, SliHour
+from scalegate.slo.models import AlertChange, SliCount, SliHour, SliSliceHour
 from scalegate.slo.service import slo_for, statuses, tracked_objectives
 from scalegate.slo.sweep import sweep
 from scalegate.workspace import Workspace
@@ -402,3 +402,29 @@ def test_time_slices_grouped_by_the_database_equal_the_core(slos: Workspace) -> 
         assert expected.attainment is not None
         assert found[t.objective.name].attainment == pytest.approx(expected.attainment, rel=1e-12)
     assert 0 < found["search-latency"].attainment < 1  # type: ignore[operator]
+
+
+def test_slice_tallies_follow_late_records_and_changed_objectives(slos: Workspace) -> None:
+    """search-latency has 5-minute slices and a slice target of 0.95. Twelve 5-minute slices
+    of 100 requests in the hour ending 12:00, 96 good each, then a late record makes the slice
+    ending 11:05 worse: 96 + 0 good of 100 + 10 → 0.873 < 0.95. So 11 of 12 slices are good
+    (attainment 11/12). Lowering the slice target to 0.85 by re-applying counts all 12."""
+    base = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
+    send(
+        slos,
+        [sli("search-latency", base + timedelta(minutes=5 * k), 96, 100) for k in range(1, 13)],
+    )
+    send(slos, [sli("search-latency", base + timedelta(minutes=3), 0, 10)])
+    as_of = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
+
+    def attained() -> float | None:
+        with slos.sessions() as session:
+            tracked = [t for t in tracked_objectives(session) if t.slo == "search-latency"]
+            return statuses(session, tracked, as_of)[0].attainment
+
+    assert attained() == pytest.approx(11 / 12)
+    with slos.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SliSliceHour)) == 1
+    lowered = OPENSLO.replace("timeSliceTarget: 0.95", "timeSliceTarget: 0.85")
+    apply_sources(slos.sessions, [("p.yaml", PORTFOLIO), ("slo.yaml", lowered)], ADMIN)
+    assert attained() == 1.0

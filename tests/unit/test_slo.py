@@ -14,13 +14,16 @@ from scalegate.core.slo import (
     BURN_ALERTS,
     Counts,
     Objective,
+    SliceTally,
     SliRecord,
     TimeWindow,
+    add_tallies,
     alert_threshold,
     attainment,
     calendar_period,
     evaluation_window,
     fixed_duration,
+    hourly_slice_tallies,
     parse_duration,
     slice_counts,
     status_from_records,
@@ -231,3 +234,28 @@ def test_durations() -> None:
     for bad in ("0d", "1.5h", "5 m", "5s", ""):
         with pytest.raises(ValueError, match="not a duration"):
             parse_duration(bad)
+
+
+def test_hourly_slice_tallies() -> None:
+    """30-minute slices, slice target 0.9. (10:00, 10:30]: 9/10 + 10/10 = 19/20 = 0.95, good.
+    (10:30, 11:00]: 1/2 + 2/2 (11:00 ends this slice) = 3/4, not good. Both lie in the hour
+    ending 11:00: 2 measured, 1 good, ratios 0.95 + 0.75 = 1.7. (11:00, 11:30]: 5/5, good,
+    in the hour ending 12:00."""
+    records = [
+        SliRecord(datetime(2026, 11, 1, h, m, tzinfo=UTC), g, t)
+        for h, m, g, t in [
+            (10, 10, 9, 10),
+            (10, 20, 10, 10),
+            (10, 40, 1, 2),
+            (11, 0, 2, 2),
+            (11, 5, 5, 5),
+        ]
+    ]
+    tallies = hourly_slice_tallies(records, 1800, 0.9)
+    assert tallies == {
+        datetime(2026, 11, 1, 11, tzinfo=UTC): SliceTally(2, 1, pytest.approx(1.7)),
+        datetime(2026, 11, 1, 12, tzinfo=UTC): SliceTally(1, 1, 1.0),
+    }
+    assert add_tallies(tallies.values()) == SliceTally(3, 2, pytest.approx(2.7))
+    with pytest.raises(ValueError, match="does not divide an hour"):
+        hourly_slice_tallies(records, 7 * 60, 0.9)

@@ -177,6 +177,13 @@ def _slice_index(at: datetime, seconds: int) -> int:
     return math.ceil(at.timestamp() / seconds)
 
 
+def slice_window(value: str | float | None) -> str | None:
+    """timeSliceWindow as a duration shorthand: a bare number means minutes."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{int(value)}m" if float(value).is_integer() and value > 0 else str(value)
+
+
 def slice_counts(records: Iterable[SliRecord], slice_window: str) -> list[Counts]:
     """The records grouped into epoch-aligned time slices, in time order."""
     seconds = int(fixed_duration(slice_window).total_seconds())
@@ -226,6 +233,45 @@ class SliceTally:
 def slice_good_target(slice_target: float | None) -> float:
     """The good / total a slice needs to be good (timeSliceTarget; 1 when not given)."""
     return 1.0 if slice_target is None else slice_target
+
+
+def add_tallies(tallies: Iterable[SliceTally]) -> SliceTally:
+    """The tally of disjoint sets of slices together."""
+    measured = good = 0
+    ratio_sum = 0.0
+    for t in tallies:
+        measured += t.measured
+        good += t.good
+        ratio_sum += t.ratio_sum
+    return SliceTally(measured, good, ratio_sum)
+
+
+def hourly_slice_tallies(
+    records: Iterable[SliRecord], slice_seconds: int, good_target: float
+) -> dict[datetime, SliceTally]:
+    """The slices of the records tallied per hour (h − 1h, h] that holds them.
+
+    Slices must divide an hour (3600 % slice_seconds == 0), so that each lies in one hour and
+    the tallies of whole hours add up to the tally of the slices of a longer span.
+    """
+    if 3600 % slice_seconds:
+        raise ValueError(f"a {slice_seconds} s slice does not divide an hour")
+    slices: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for record in records:
+        counts = slices[_slice_index(record.at, slice_seconds)]
+        counts[0] += record.good
+        counts[1] += record.total
+    hours: dict[datetime, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for index, (good, total) in sorted(slices.items()):
+        if total <= 0:
+            continue
+        end = index * slice_seconds
+        hour = datetime.fromtimestamp(-(-end // 3600) * 3600, UTC)
+        tally = hours[hour]
+        tally[0] += 1
+        tally[1] += int(good / total >= good_target)
+        tally[2] += good / total
+    return {h: SliceTally(int(m), int(g), r) for h, (m, g, r) in hours.items()}
 
 
 def slice_attainment(method: str, tally: SliceTally) -> float | None:

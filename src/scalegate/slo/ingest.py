@@ -6,14 +6,21 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from scalegate.core.slo import (
+    SliRecord,
+    fixed_duration,
+    hourly_slice_tallies,
+    slice_good_target,
+    slice_window,
+)
 from scalegate.errors import Problem
 from scalegate.evidence.schemas import BaseEvent
 from scalegate.evidence.service import CHUNK, IngestResult, existing_ids, insert_rows, stores
-from scalegate.slo.models import OpensloObject, SliCount, SliHour
+from scalegate.slo.models import OpensloObject, SliCount, SliHour, SliSliceHour
 from scalegate.slo.schemas import SliEvent
 
 HOUR = timedelta(hours=1)
@@ -42,6 +49,76 @@ def add_to_hours(session: Session, rows: list[dict[str, Any]]) -> None:
         )
 
 
+SliceParams = tuple[int, float]  # slice seconds, the good / total a good slice needs
+
+
+def slice_params(spec: dict[str, Any]) -> set[SliceParams]:
+    """The slice lengths and targets an SLO's objectives are judged by, where the slices
+    divide an hour (others are tallied from the records when figures are asked for)."""
+    if spec["budgetingMethod"] == "Occurrences":
+        return set()
+    found = set()
+    for objective in spec["objectives"]:
+        seconds = int(
+            fixed_duration(slice_window(objective.get("timeSliceWindow")) or "1m").total_seconds()
+        )
+        if 3600 % seconds == 0:
+            found.add((seconds, slice_good_target(objective.get("timeSliceTarget"))))
+    return found
+
+
+def tally_slices(
+    session: Session, slo: str, params: set[SliceParams], first: datetime, last: datetime
+) -> None:
+    """(Re)write the hourly slice tallies of one SLO for the hours first..last (hour ends)."""
+    if not params:
+        return
+    rows = session.execute(
+        select(SliCount.at, SliCount.good, SliCount.total).where(
+            SliCount.slo == slo, SliCount.at > first - HOUR, SliCount.at <= last
+        )
+    )
+    records = [SliRecord(at, good, total) for at, good, total in rows]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for seconds, target in sorted(params):
+        tallies = hourly_slice_tallies(records, seconds, target)
+        values = [
+            {
+                "slo": slo,
+                "slice_seconds": seconds,
+                "good_target": target,
+                "hour": hour,
+                "measured": t.measured,
+                "good": t.good,
+                "ratio_sum": t.ratio_sum,
+            }
+            for hour, t in sorted(tallies.items())
+        ]
+        for start in range(0, len(values), CHUNK):
+            statement = insert(SliSliceHour).values(values[start : start + CHUNK])
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["slo", "slice_seconds", "good_target", "hour"],
+                    set_={
+                        "measured": statement.excluded.measured,
+                        "good": statement.excluded.good,
+                        "ratio_sum": statement.excluded.ratio_sum,
+                    },
+                )
+            )
+
+
+def retally_slo(session: Session, slo: str, spec: dict[str, Any]) -> None:
+    """Tally an SLO's slices anew from all its records (after its objectives changed)."""
+    session.execute(delete(SliSliceHour).where(SliSliceHour.slo == slo))
+    span = session.execute(
+        select(func.min(SliCount.at), func.max(SliCount.at)).where(SliCount.slo == slo)
+    ).one()
+    if span[0] is not None:
+        tally_slices(session, slo, slice_params(spec), hour_of(span[0]), hour_of(span[1]))
+
+
 @stores("sli")
 def store_sli(
     session: Session, events: list[tuple[int, BaseEvent]], result: IngestResult
@@ -49,17 +126,17 @@ def store_sli(
     """Store SLI counts of known SLOs; a known id is a duplicate."""
     typed = [(line, e) for line, e in events if isinstance(e, SliEvent)]
     named = {e.slo for _, e in typed}
-    known_slos = set(
-        session.scalars(
-            select(OpensloObject.name).where(
+    specs: dict[str, dict[str, Any]] = dict(
+        session.execute(
+            select(OpensloObject.name, OpensloObject.spec).where(
                 OpensloObject.kind == "SLO", OpensloObject.name.in_(named)
             )
-        )
+        ).all()
     )
     problems = [
         Problem("slo", f"no SLO named {e.slo}", line=line)
         for line, e in typed
-        if e.slo not in known_slos
+        if e.slo not in specs
     ]
     if problems:
         return problems
@@ -83,5 +160,12 @@ def store_sli(
         session,
         [{"slo": s, "hour": h, "good": g, "total": t} for (s, h), (g, t) in sorted(hours.items())],
     )
+    spans: dict[str, list[datetime]] = {}
+    for e in fresh:
+        hour = hour_of(e.at)
+        span = spans.setdefault(e.slo, [hour, hour])
+        span[0], span[1] = min(span[0], hour), max(span[1], hour)
+    for slo, (first, last) in sorted(spans.items()):
+        tally_slices(session, slo, slice_params(specs[slo]), first, last)
     result.record("sli", len(fresh), len(typed) - len(fresh))
     return []

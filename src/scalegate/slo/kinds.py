@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field
 from sqlalchemy import delete, select
 
-from scalegate.core.slo import CALENDAR_MONTHS, fixed_duration, parse_duration
+from scalegate.core.slo import CALENDAR_MONTHS, fixed_duration, parse_duration, slice_window
 from scalegate.manifests.loader import Path_
 from scalegate.manifests.registry import KindHandler, Reference, Spec, StrictModel, register
 from scalegate.slo.models import OpensloObject
@@ -168,13 +168,6 @@ def _window_problems(windows: list[dict[str, Any]]) -> list[tuple[Path_, str]]:
     return problems
 
 
-def slice_window(value: str | float | int | None) -> str | None:
-    """timeSliceWindow as a duration shorthand: a bare number means minutes."""
-    if value is None or isinstance(value, str):
-        return value
-    return f"{int(value)}m" if float(value).is_integer() and value > 0 else str(value)
-
-
 def _objective_problems(method: str, objective: dict[str, Any], i: int) -> list[tuple[Path_, str]]:
     at: Path_ = ("objectives", i)
     problems: list[tuple[Path_, str]] = []
@@ -232,13 +225,22 @@ class OpensloKind(KindHandler):
 
     def create(self, name: str, spec: Spec) -> None:
         self.session.add(OpensloObject(kind=self.kind, name=name, spec=spec))
+        self._changed(name, spec)
 
     def update(self, name: str, spec: Spec) -> None:
         row = self.session.scalars(select(OpensloObject).filter_by(kind=self.kind, name=name)).one()
         row.spec = spec
+        self._changed(name, spec)
 
     def delete(self, name: str) -> None:
         self.session.execute(delete(OpensloObject).filter_by(kind=self.kind, name=name))
+
+    def _changed(self, name: str, spec: Spec) -> None:
+        """An SLO's slices are tallied anew when its objectives may have changed."""
+        if self.kind == "SLO":
+            from scalegate.slo.ingest import retally_slo  # ingest imports what imports kinds
+
+            retally_slo(self.session, name, spec)
 
 
 def _source_refs(metrics: dict[str, Any], at: Path_) -> list[Reference]:

@@ -49,6 +49,27 @@ class SliHour(Base):
     total: Mapped[float] = mapped_column(Float)
 
 
+class SliSliceHour(Base):
+    """The time slices of one SLO in one hour (hour − 1h, hour], for one slice length and
+    slice target: how many had traffic, how many were good, and the sum of their ratios."""
+
+    __tablename__ = "sli_slice_hour"
+    __table_args__ = (
+        UniqueConstraint(
+            "slo", "slice_seconds", "good_target", "hour", name="uq_sli_slice_hour_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slo: Mapped[str] = mapped_column(String(63))
+    slice_seconds: Mapped[int] = mapped_column(Integer)
+    good_target: Mapped[float] = mapped_column(Float)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime())
+    measured: Mapped[int] = mapped_column(Integer)
+    good: Mapped[int] = mapped_column(Integer)
+    ratio_sum: Mapped[float] = mapped_column(Float)
+
+
 class AlertChange(Base):
     """A burn-rate alert of an objective that started or stopped firing, as a sweep saw it."""
 

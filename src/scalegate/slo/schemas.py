@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from scalegate.evidence.schemas import BaseEvent, Id, Timestamp, register_event_type
-from scalegate.outcomes.schemas import derived_id
 
 
 class SliEvent(BaseEvent):
@@ -27,8 +26,12 @@ class SliEvent(BaseEvent):
         return self
 
     def key(self) -> str:
-        """The event's id, or one derived from the SLO and interval end."""
-        return self.id or derived_id("sli", self.slo, self.at.isoformat())
+        """The event's id, or one derived from the SLO and interval end.
+
+        Derived ids sort by SLO and time, so a batch's new keys land together in the primary
+        key's index instead of at random places (as a hash would).
+        """
+        return self.id or f"{self.slo}@{self.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
 
 
 register_event_type("sli", SliEvent)

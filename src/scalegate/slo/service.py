@@ -18,12 +18,14 @@ from scalegate.core.slo import (
     SliceTally,
     SloStatus,
     TimeWindow,
+    add_tallies,
     attainment,
     burn_window_starts,
     evaluation_window,
     fixed_duration,
     slice_attainment,
     slice_good_target,
+    slice_window,
     slo_status,
 )
 from scalegate.db import transaction
@@ -33,9 +35,8 @@ from scalegate.slo.ingest import HOUR
 from scalegate.slo.kinds import (
     linked_initiatives,
     objective_name,
-    slice_window,
 )
-from scalegate.slo.models import OpensloObject, SliCount, SliHour
+from scalegate.slo.models import OpensloObject, SliCount, SliHour, SliSliceHour
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,51 @@ def slice_tallies(
     }
 
 
+def window_slice_tallies(
+    session: Session,
+    slos: Sequence[str],
+    start: datetime,
+    end: datetime,
+    slice_window: str,
+    good_target: float,
+) -> dict[str, SliceTally]:
+    """Per SLO, the tally of the slices of the records in (start, end].
+
+    When the slices divide an hour, whole hours come from the hourly tallies kept at ingest
+    and only the partial hours at the edges are sliced from the records; hour boundaries are
+    slice boundaries, so the result is the same as slicing every record.
+    """
+    seconds = int(fixed_duration(slice_window).total_seconds())
+    hours, edges = _split(start, end)
+    if 3600 % seconds or hours is None or not slos:
+        return slice_tallies(session, slos, start, end, slice_window, good_target)
+    parts: dict[str, list[SliceTally]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            SliSliceHour.slo,
+            func.sum(SliSliceHour.measured),
+            func.sum(SliSliceHour.good),
+            func.sum(SliSliceHour.ratio_sum),
+        )
+        .where(
+            SliSliceHour.slo.in_(slos),
+            SliSliceHour.slice_seconds == seconds,
+            SliSliceHour.good_target == good_target,
+            SliSliceHour.hour >= hours[0],
+            SliSliceHour.hour <= hours[1],
+        )
+        .group_by(SliSliceHour.slo)
+    )
+    for slo, measured, good, ratio_sum in rows:
+        parts[slo].append(SliceTally(int(measured or 0), int(good or 0), float(ratio_sum or 0)))
+    for low, high in edges:
+        for slo, tally in slice_tallies(
+            session, slos, low, high, slice_window, good_target
+        ).items():
+            parts[slo].append(tally)
+    return {slo: add_tallies(found) for slo, found in parts.items()}
+
+
 def statuses(session: Session, tracked: Sequence[Tracked], as_of: datetime) -> list[SloStatus]:
     """The status of each tracked objective as of a moment."""
     slos = sorted({t.slo for t in tracked})
@@ -302,7 +348,7 @@ def statuses(session: Session, tracked: Sequence[Tracked], as_of: datetime) -> l
             )
             sliced[key].append(t.slo)
     tallies = {
-        key: slice_tallies(session, sorted(set(names)), key[0], as_of, key[1], key[2])
+        key: window_slice_tallies(session, sorted(set(names)), key[0], as_of, key[1], key[2])
         for key, names in sliced.items()
     }
     found = []
