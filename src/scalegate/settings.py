@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Several processes behind a load balancer must share one: set it explicitly there.
     secret_key: str | None = None
     secret_key_file: str | None = None
+    # How long a rendered page stays cached (portfolio, dashboard, initiative, risk pages);
+    # keyed by the workspace's audit head too, so any change shows at once. 0 turns it off.
+    page_cache_seconds: NonNegativeInt = 60
     # Risk register thresholds (docs/risks.md).
     risk_pilot_theater_days: PositiveInt = 90
     risk_funding_churn_changes: NonNegativeInt = 2

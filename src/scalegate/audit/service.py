@@ -85,6 +85,15 @@ def verify(factory: sessionmaker[Session]) -> Verification:
         )
 
 
+def head_seq(factory: sessionmaker[Session]) -> int:
+    """The seq of the latest record (0 before the first): one read of the one-row head table.
+
+    Every change to the workspace appends a record, so a new seq means new data."""
+    with transaction(factory) as session:
+        seq = session.scalar(select(AuditHead.seq).where(AuditHead.id == HEAD_ID))
+        return seq or 0
+
+
 def recent(
     factory: sessionmaker[Session], limit: int = 50, obj: str | None = None
 ) -> list[AuditRecord]:

@@ -24,7 +24,7 @@ from scalegate.portfolio import service as portfolio
 from scalegate.slo.service import slo_summary
 from scalegate.web import charts
 from scalegate.web.auth import PageActor
-from scalegate.web.render import render
+from scalegate.web.page_cache import Page, cached_render
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,6 +165,10 @@ def dora_window(factory: sessionmaker[Session], scope: Scope, as_of: datetime) -
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
     """Tier 1 business outcomes, tier 2 delivery, tier 3 reliability, with drill-down."""
+    return cached_render(request, actor, factory, lambda _: _dashboard(factory))
+
+
+def _dashboard(factory: sessionmaker[Session]) -> Page:
     as_of = datetime.now(UTC)
     rows = [r for r in portfolio.list_initiatives(factory) if r.stage != Stage.RETIRED]
     titles = {r.name: r.title for r in rows}
@@ -201,4 +205,4 @@ def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResp
         "drill": drill,
         "statuses": list(charts.STATUS_COLOURS),
     }
-    return render(request, actor, "dashboard.html", context)
+    return Page("dashboard.html", context)

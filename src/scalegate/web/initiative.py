@@ -23,7 +23,8 @@ from scalegate.usage.service import usage_for
 from scalegate.web import charts, queries
 from scalegate.web.auth import PageActor, csrf_protected, read_session
 from scalegate.web.dashboard import dora_window, verdict_of
-from scalegate.web.render import may, render
+from scalegate.web.page_cache import Page, cached_render
+from scalegate.web.render import may
 
 CAPABILITIES: tuple[str, ...] = get_args(Capability)
 router = APIRouter(include_in_schema=False)
@@ -184,11 +185,16 @@ def initiative_page(
     name: str, request: Request, actor: PageActor, factory: Sessions
 ) -> HTMLResponse:
     """Outcome, owners, hypotheses, gate, readiness, delivery, usage and decisions."""
+    return cached_render(request, actor, factory, lambda viewer: _page(name, viewer, factory))
+
+
+def _page(name: str, actor: Actor, factory: Any) -> Page:
+    """The page as `actor` sees it (forms by their roles)."""
     as_of = datetime.now(UTC)
     try:
         doc = portfolio.show_initiative(factory, name)
     except NotFound as error:
-        return render(request, actor, "not_found.html", {"reason": error.message}, 404)
+        return Page("not_found.html", {"reason": error.message}, 404)
     spec = doc["spec"]
     kpis = {k["name"]: k for k in portfolio.list_kpis(factory)}
     outcomes = outcomes_for(factory, name, as_of)
@@ -229,7 +235,7 @@ def initiative_page(
         "moves": _move_targets(actor, spec["stage"], rights),
         "today": as_of.date().isoformat(),
     }
-    return render(request, actor, "initiative.html", context)
+    return Page("initiative.html", context)
 
 
 def _form_text(form: Any, key: str) -> str:

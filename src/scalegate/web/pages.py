@@ -16,7 +16,7 @@ from scalegate.portfolio import service
 from scalegate.portfolio.service import InitiativeSummary
 from scalegate.web import charts, queries
 from scalegate.web.auth import PageActor
-from scalegate.web.render import render
+from scalegate.web.page_cache import Page, cached_render
 
 STAGES = [*(s.value for s in STAGE_ORDER), Stage.RETIRED.value]
 RISK_TIERS = [t.value for t in RiskTier]
@@ -137,6 +137,10 @@ def _capacity(rows: list[InitiativeSummary], capacity: dict[str, float | None]) 
 @router.get("/", response_class=HTMLResponse)
 def portfolio(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
     """The portfolio, filtered by theme, stage, owner and risk tier (query parameters)."""
+    return cached_render(request, actor, factory, lambda _: _portfolio(request, factory))
+
+
+def _portfolio(request: Request, factory: Any) -> Page:
     chosen = _filters(request)
     # One read of the portfolio, filtered here as list_initiatives filters (same order).
     everyone = service.list_initiatives(factory)
@@ -162,4 +166,4 @@ def portfolio(request: Request, actor: PageActor, factory: Sessions) -> HTMLResp
         ],
         "capacity": capacity,
     }
-    return render(request, actor, "portfolio.html", context)
+    return Page("portfolio.html", context)

@@ -53,6 +53,20 @@ def may(actor: Actor, rights: DecisionRights) -> Callable[[str], bool]:
     return lambda action: rights.may(actor.roles, action)
 
 
+def shared_context(
+    request: Request, actor: Actor | None, csrf_token: str, flash: dict[str, str] | None
+) -> dict[str, Any]:
+    """What the layout needs besides the page's own context."""
+    return {
+        "actor": actor,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token,
+        "flash": flash,
+        "nav": NAV,
+        "path": request.url.path,
+    }
+
+
 def render(
     request: Request,
     actor: Actor | None,
@@ -62,14 +76,7 @@ def render(
 ) -> HTMLResponse:
     """A page in the shared layout, with the actor, the CSRF field and any flash message."""
     session = read_session(request)
-    shared = {
-        "actor": actor,
-        "csrf_field": CSRF_FIELD,
-        "csrf_token": session.csrf,
-        "flash": session.pop_flash(),
-        "nav": NAV,
-        "path": request.url.path,
-    }
+    shared = shared_context(request, actor, session.csrf, session.pop_flash())
     return TEMPLATES.TemplateResponse(
         request, template, {**shared, **context}, status_code=status_code
     )

@@ -13,7 +13,7 @@ from scalegate.deps import Sessions
 from scalegate.risks import service
 from scalegate.web import charts
 from scalegate.web.auth import PageActor
-from scalegate.web.render import render
+from scalegate.web.page_cache import Page, cached_render
 
 router = APIRouter(include_in_schema=False)
 SEVERITIES = ("high", "medium", "low")
@@ -49,6 +49,10 @@ def _by_rule(risks: list[dict[str, Any]]) -> charts.ChartView:
 @router.get("/risks", response_class=HTMLResponse)
 def risk_register(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
     """The risk register as `scalegate risks` gives it, with the server's thresholds."""
+    return cached_render(request, actor, factory, lambda _: _register(request, factory))
+
+
+def _register(request: Request, factory: Any) -> Page:
     as_of = datetime.now(UTC)
     thresholds = service.thresholds_from(request.app.state.settings)
     risks = service.risk_register(factory, as_of, thresholds)
@@ -59,4 +63,4 @@ def risk_register(request: Request, actor: PageActor, factory: Sessions) -> HTML
         "thresholds": thresholds,
         "severities": {s: sum(r["severity"] == s for r in risks) for s in SEVERITIES},
     }
-    return render(request, actor, "risks.html", context)
+    return Page("risks.html", context)

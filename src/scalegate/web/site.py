@@ -19,6 +19,7 @@ from scalegate.web.auth import (
     signing_key,
     write_session,
 )
+from scalegate.web.page_cache import PageCache
 from scalegate.web.render import TEMPLATES
 
 BUNDLE_PATH = "/assets/vega-embed.js"
@@ -48,6 +49,7 @@ def vega_embed_script(request: Request) -> Response:
 def install_pages(app: FastAPI, settings: Settings) -> None:
     """Add the signed-in pages, their session handling and the chart bundle to the app."""
     app.state.session_serializer = make_serializer(signing_key(settings))
+    app.state.page_cache = PageCache(settings.page_cache_seconds)
 
     @app.middleware("http")
     async def _session_cookie(
