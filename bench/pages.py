@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -498,6 +499,7 @@ def in_process(url: str, plan: Plan, token: str, requests: int, label: str) -> d
             gc.collect()
             times = []
             size = 0
+            cache: Counter[str] = Counter()  # X-Scalegate-Cache: hit | miss (pages only)
             for _ in range(requests + 1):
                 start = time.perf_counter()
                 response = client.get(path, headers=headers, follow_redirects=False)
@@ -505,7 +507,13 @@ def in_process(url: str, plan: Plan, token: str, requests: int, label: str) -> d
                 if response.status_code != 200:
                     raise BenchmarkError(f"{label}: {path} answered {response.status_code}")
                 size = len(response.content)
-            figures[page] = {"cold_ms": round(times[0], 1), **_stats(times[1:]), "bytes": size}
+                cache[response.headers.get("x-scalegate-cache", "none")] += 1
+            figures[page] = {
+                "cold_ms": round(times[0], 1),
+                **_stats(times[1:]),
+                "bytes": size,
+                "cache": dict(cache),
+            }
             progress(f"{label}: in-process {page}: {figures[page]}")
     return figures
 
