@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -80,6 +81,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    values: Callable[[Any], dict[str, Any]],
+    chunk: int = 500,
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET values(excluded), in chunks, on SQLite and
+    PostgreSQL alike (`values` gets the `excluded` row of the statement)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), chunk):
+        statement = insert(table).values(list(rows[start : start + chunk]))
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(keys), set_=values(statement.excluded)
+            )
+        )
 
 
 @contextmanager

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scalegate.core.slo import (
@@ -17,6 +16,7 @@ from scalegate.core.slo import (
     slice_good_target,
     slice_window,
 )
+from scalegate.db import upsert
 from scalegate.errors import Problem
 from scalegate.evidence.schemas import BaseEvent
 from scalegate.evidence.service import CHUNK, IngestResult, existing_ids, insert_rows, stores
@@ -34,19 +34,13 @@ def hour_of(at: datetime) -> datetime:
 
 def add_to_hours(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add counts to the hourly roll-up: insert new hours, add to existing ones."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(SliHour).values(rows[start : start + CHUNK])
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["slo", "hour"],
-                set_={
-                    "good": SliHour.good + statement.excluded.good,
-                    "total": SliHour.total + statement.excluded.total,
-                },
-            )
-        )
+    upsert(
+        session,
+        SliHour,
+        rows,
+        ["slo", "hour"],
+        lambda new: {"good": SliHour.good + new.good, "total": SliHour.total + new.total},
+    )
 
 
 SliceParams = tuple[int, float]  # slice seconds, the good / total a good slice needs
@@ -79,34 +73,26 @@ def tally_slices(
         )
     )
     records = [SliRecord(at, good, total) for at, good, total in rows]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for seconds, target in sorted(params):
         tallies = hourly_slice_tallies(records, seconds, target)
-        values = [
-            {
-                "slo": slo,
-                "slice_seconds": seconds,
-                "good_target": target,
-                "hour": hour,
-                "measured": t.measured,
-                "good": t.good,
-                "ratio_sum": t.ratio_sum,
-            }
-            for hour, t in sorted(tallies.items())
-        ]
-        for start in range(0, len(values), CHUNK):
-            statement = insert(SliSliceHour).values(values[start : start + CHUNK])
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["slo", "slice_seconds", "good_target", "hour"],
-                    set_={
-                        "measured": statement.excluded.measured,
-                        "good": statement.excluded.good,
-                        "ratio_sum": statement.excluded.ratio_sum,
-                    },
-                )
-            )
+        upsert(
+            session,
+            SliSliceHour,
+            [
+                {
+                    "slo": slo,
+                    "slice_seconds": seconds,
+                    "good_target": target,
+                    "hour": hour,
+                    "measured": t.measured,
+                    "good": t.good,
+                    "ratio_sum": t.ratio_sum,
+                }
+                for hour, t in sorted(tallies.items())
+            ],
+            ["slo", "slice_seconds", "good_target", "hour"],
+            lambda new: {"measured": new.measured, "good": new.good, "ratio_sum": new.ratio_sum},
+        )
 
 
 def retally_slo(session: Session, slo: str, spec: dict[str, Any]) -> None:
