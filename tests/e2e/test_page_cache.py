@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -263,37 +264,64 @@ def test_zero_seconds_turns_the_cache_off(settings: Settings, users: dict[str, s
     assert len(app.state.page_cache) == 0
 
 
-def test_concurrent_misses_build_once_and_old_generations_are_dropped() -> None:
-    cache = PageCache(60, size=2)
-    builds = []
-    release = threading.Event()
+RELEASE = threading.Event()
 
-    def build() -> Rendered:
-        builds.append(1)
-        release.wait(5)
-        return Rendered(b"page", 200)
 
-    results: list[tuple[Rendered, bool]] = []
+def _concurrently(cache: PageCache, generation: tuple[int, int], build: Any) -> list[str]:
+    """Five requests for page "k" at once, each build held until all have asked."""
+    how: list[str] = []
     threads = [
-        threading.Thread(target=lambda: results.append(cache.get((1, 1), "k", build)))
+        threading.Thread(target=lambda: how.append(cache.get(generation, "k", build)[1]))
         for _ in range(5)
     ]
     for thread in threads:
         thread.start()
-    time.sleep(0.1)
-    release.set()
+    time.sleep(0.2)
+    RELEASE.set()
     for thread in threads:
         thread.join()
-    assert len(builds) == 1
-    assert sorted(hit for _, hit in results) == [False, True, True, True, True]
-    assert all(r.body == b"page" for r, _ in results)
-    # LRU of `size` entries within a generation.
-    for key in ("a", "b"):
-        cache.get((1, 1), key, build)
-    assert len(cache) == 2
-    assert cache.get((1, 1), "k", build)[1] is False
-    # A newer generation drops the older one; an older one is not stored.
-    cache.get((2, 1), "k", build)
+    RELEASE.clear()
+    return how
+
+
+def test_concurrent_misses_build_once_and_old_states_are_dropped() -> None:
+    cache = PageCache(60, size=3)
+    builds: list[bytes] = []
+
+    def build(body: bytes) -> Any:
+        def held() -> Rendered:
+            builds.append(body)
+            RELEASE.wait(5)
+            return Rendered(body, 200)
+
+        return held
+
+    # Nothing stored yet: the four others wait for the one build and share it.
+    assert sorted(_concurrently(cache, (1, 10), build(b"v1"))) == ["hit"] * 4 + ["miss"]
+    assert builds == [b"v1"]
+    # The next time bucket, same data: while one request recomputes, the others get the
+    # page of the bucket just before at once.
+    how = _concurrently(cache, (1, 11), build(b"v2"))
+    assert sorted(how) == ["miss"] + ["stale"] * 4
+    assert cache.get((1, 11), "k", build(b"never"))[0].body == b"v2"
+    # Two buckets on: too old to serve, so they wait.
+    assert sorted(_concurrently(cache, (1, 13), build(b"v3"))) == ["hit"] * 4 + ["miss"]
+    # A change to the workspace (new seq): nobody gets the older page.
+    assert sorted(_concurrently(cache, (2, 13), build(b"v4"))) == ["hit"] * 4 + ["miss"]
+    assert builds == [b"v1", b"v2", b"v3", b"v4"]
+    # An LRU of `size` pages; pages of an older seq go when a newer one is stored.
+    RELEASE.set()
+    for key in ("a", "b", "c"):
+        cache.get((2, 13), key, build(key.encode()))
+    assert len(cache) == 3
+    assert cache.get((2, 13), "k", build(b"k"))[1] == "miss"  # "k" was the oldest
+    cache.get((3, 13), "new", build(b"new"))
     assert len(cache) == 1
-    cache.get((1, 1), "old", build)
+    cache.get((2, 13), "late", build(b"late"))  # computed from an older state: not stored
     assert len(cache) == 1
+    # At most `max_bytes`.
+    small = PageCache(60, max_bytes=10)
+    for key in ("a", "b", "c"):
+        small.get((1, 1), key, build(b"12345"))
+    assert (len(small), small.stored_bytes) == (2, 10)
+    RELEASE.clear()

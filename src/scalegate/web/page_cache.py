@@ -20,13 +20,19 @@ token in every form and the signed-in email. A page with a flash message waiting
 a form) is rendered afresh and not stored. The placeholders are random per process, so no
 data can forge one.
 
-The cache is a small in-process LRU (256 pages). Several workers (or processes behind a load
-balancer) each keep their own; they agree on what is current through the audit head. Entries
-of an older seq or bucket are dropped as soon as a newer one is stored. Concurrent requests
-for the same missing page wait for one computation instead of each computing it.
+The cache is a small in-process LRU (256 pages, at most 64 MB). Several workers (or processes
+behind a load balancer) each keep their own; they agree on what is current through the audit
+head. Pages of an older seq are dropped as soon as one of a newer seq is stored.
 
-Responses say `X-Scalegate-Cache: hit`, `miss`, or `bypass` (a flash message was shown);
-with the cache off (`SCALEGATE_PAGE_CACHE_SECONDS=0`) there is no such header.
+Concurrent requests for the same missing page wait for one computation instead of each
+computing it. When only the time bucket has moved on (same seq), they get the page of the
+bucket just before while the first request recomputes it, so a busy server does not stall
+every client on the dashboard's seconds-long recomputation once a minute; such a page is at
+most two buckets old.
+
+Responses say `X-Scalegate-Cache: hit`, `miss`, `stale` (the previous bucket's page, during
+a recomputation) or `bypass` (a flash message was shown); with the cache off
+(`SCALEGATE_PAGE_CACHE_SECONDS=0`) there is no such header.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +57,7 @@ from scalegate.web.render import TEMPLATES, render, shared_context
 
 HEADER = "X-Scalegate-Cache"
 DEFAULT_SIZE = 256
+DEFAULT_BYTES = 64 * 1024 * 1024  # the dashboard is 0.7 MB at 1,000 initiatives
 
 
 @dataclass(frozen=True)
@@ -76,27 +83,32 @@ class _Pending:
     result: Rendered | None = None
 
 
+Generation = tuple[int, int]  # (audit head seq, time bucket)
+
+
 class PageCache:
-    """An LRU of rendered pages of the current (audit seq, time bucket) generation."""
+    """An LRU of rendered pages, one version per key, each with its (seq, bucket)."""
 
     def __init__(
         self,
         seconds: int,
         size: int = DEFAULT_SIZE,
+        max_bytes: int = DEFAULT_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.seconds = seconds
         self.size = size
+        self.max_bytes = max_bytes
         self.clock = clock
         # Random per process: the workspace's data cannot contain them by chance or design.
         self.csrf_mark = "sgcsrf" + secrets.token_hex(16)
         self.name_mark = "sgname" + secrets.token_hex(16)
-        self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
-        self._generation: tuple[int, int] = (-1, -1)
-        self._pending: dict[Hashable, _Pending] = {}
+        self._entries: OrderedDict[Hashable, tuple[Generation, Rendered]] = OrderedDict()
+        self._bytes = 0
+        self._seq = -1
+        self._pending: dict[tuple[Generation, Hashable], _Pending] = {}
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.counts: Counter[str] = Counter()
 
     @property
     def enabled(self) -> bool:
@@ -104,30 +116,42 @@ class PageCache:
         return self.seconds > 0
 
     def bucket(self) -> int:
-        """The current time bucket: pages computed in an earlier one are not served."""
+        """The current time bucket: pages computed in an earlier one are recomputed."""
         return int(self.clock() // self.seconds)
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        """Forget every page."""
-        with self._lock:
-            self._entries.clear()
+    @property
+    def stored_bytes(self) -> int:
+        """The size of every stored page."""
+        return self._bytes
 
     def get(
-        self, generation: tuple[int, int], key: Hashable, build: Callable[[], Rendered]
-    ) -> tuple[Rendered, bool]:
-        """The stored page of `key` in `generation`, else `build()`'s (stored); and whether it
-        was stored. Concurrent callers of one missing key wait for a single build."""
+        self, generation: Generation, key: Hashable, build: Callable[[], Rendered]
+    ) -> tuple[Rendered, str]:
+        """The page of `key` in `generation` and how it was found: `hit` (stored, or built by
+        a concurrent request we waited for), `miss` (built now and stored) or `stale`.
+
+        Concurrent requests for a missing page wait for one build, except when the stored page
+        differs only by being of the time bucket just before: they get that one (`stale`, at
+        most two buckets old) while the first request computes the new one. After a change to
+        the workspace (a new seq) nobody gets an older page."""
         full = (generation, key)
         with self._lock:
-            found = self._entries.get(full)
-            if found is not None:
-                self._entries.move_to_end(full)
-                self.hits += 1
-                return found, True
+            found = self._entries.get(key)
+            if found is not None and found[0] == generation:
+                self._entries.move_to_end(key)
+                self.counts["hit"] += 1
+                return found[1], "hit"
             pending = self._pending.get(full)
+            if (
+                pending is not None
+                and found is not None
+                and found[0] == (generation[0], generation[1] - 1)
+            ):
+                self.counts["stale"] += 1
+                return found[1], "stale"
             owner = pending is None
             if pending is None:
                 pending = self._pending[full] = _Pending()
@@ -135,31 +159,43 @@ class PageCache:
             pending.done.wait()
             if pending.result is not None:
                 with self._lock:
-                    self.hits += 1
-                return pending.result, True
-            return build(), False  # the first build failed: try on our own
+                    self.counts["hit"] += 1
+                return pending.result, "hit"
+            return build(), "miss"  # the first build failed: try on our own
         try:
             result = build()
             pending.result = result
-            self._store(generation, full, result)
+            self._store(generation, key, result)
         finally:
             with self._lock:
                 self._pending.pop(full, None)
             pending.done.set()
-        return result, False
+        return result, "miss"
 
-    def _store(self, generation: tuple[int, int], full: Hashable, result: Rendered) -> None:
+    def _drop(self, key: Hashable) -> None:
+        _, page = self._entries.pop(key)
+        self._bytes -= len(page.body)
+
+    def _store(self, generation: Generation, key: Hashable, result: Rendered) -> None:
         with self._lock:
-            self.misses += 1
-            if generation < self._generation:
+            self.counts["miss"] += 1
+            seq = generation[0]
+            if seq < self._seq:
                 return  # computed from an older state than pages already stored
-            if generation > self._generation:
-                self._entries.clear()  # no request will ask for an older state again
-                self._generation = generation
-            self._entries[full] = result
-            self._entries.move_to_end(full)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            if seq > self._seq:
+                # No request will ask for an older state again.
+                for old in [k for k, (g, _) in self._entries.items() if g[0] < seq]:
+                    self._drop(old)
+                self._seq = seq
+            stored = self._entries.get(key)
+            if stored is not None:
+                if stored[0] > generation:
+                    return
+                self._drop(key)
+            self._entries[key] = (generation, result)
+            self._bytes += len(result.body)
+            while len(self._entries) > self.size or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
 
 
 def cached_render(
@@ -200,10 +236,8 @@ def cached_render(
         )
         return Rendered(bytes(response.body), page.status_code)
 
-    stored, hit = cache.get(generation, key, compute)
+    stored, how = cache.get(generation, key, compute)
     body = stored.body.replace(
         cache.csrf_mark.encode(), str(escape(session.csrf)).encode()
     ).replace(cache.name_mark.encode(), str(escape(actor.name)).encode("utf-8"))
-    return HTMLResponse(
-        body, status_code=stored.status_code, headers={HEADER: "hit" if hit else "miss"}
-    )
+    return HTMLResponse(body, status_code=stored.status_code, headers={HEADER: how})
