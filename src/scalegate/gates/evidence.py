@@ -70,15 +70,20 @@ def signoffs(session: Session, initiative: Initiative, as_of: datetime) -> dict[
     }
 
 
-@provides
-def last_review(session: Session, initiative: Initiative, as_of: datetime) -> dict[str, Any]:
-    """`evidence.gates`: what the last gate sweep found for this initiative."""
-    sweep = session.scalar(
+def latest_sweep(session: Session, as_of: datetime) -> GateSweep | None:
+    """The last gate sweep at or before as_of."""
+    return session.scalar(
         select(GateSweep)
         .where(GateSweep.swept_at <= as_of)
         .order_by(GateSweep.swept_at.desc(), GateSweep.id.desc())
         .limit(1)
     )
+
+
+@provides
+def last_review(session: Session, initiative: Initiative, as_of: datetime) -> dict[str, Any]:
+    """`evidence.gates`: what the last gate sweep found for this initiative."""
+    sweep = latest_sweep(session, as_of)
     found = (sweep.results.get("initiatives", {}) if sweep else {}).get(initiative.name)
     if sweep is None or found is None:
         return {"gates": {"lastSweepAt": None, "blockingFailures": []}}

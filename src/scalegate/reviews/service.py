@@ -25,7 +25,8 @@ from scalegate.errors import InvalidInput, Problem
 from scalegate.evidence.metrics import Scope, dora_for
 from scalegate.evidence.models import IncidentRecord
 from scalegate.gates import service as gates
-from scalegate.gates.models import GateDecision, GateSweep, SignOff, Waiver
+from scalegate.gates.evidence import latest_sweep as last_sweep_row
+from scalegate.gates.models import GateDecision, SignOff, Waiver
 from scalegate.outcomes.service import outcomes_for
 from scalegate.portfolio import service as portfolio
 from scalegate.portfolio.models import Initiative
@@ -262,12 +263,7 @@ def gate_checks(
 def latest_sweep(factory: sessionmaker[Session], as_of: datetime) -> dict[str, Any] | None:
     """The last `scalegate gate sweep` at or before as_of, with each initiative's drift."""
     with transaction(factory) as session:
-        sweep = session.scalar(
-            select(GateSweep)
-            .where(GateSweep.swept_at <= as_of)
-            .order_by(GateSweep.swept_at.desc(), GateSweep.id.desc())
-            .limit(1)
-        )
+        sweep = last_sweep_row(session, as_of)
         if sweep is None:
             return None
         drift = [

@@ -25,7 +25,8 @@ from scalegate.core.risks import (
 )
 from scalegate.db import transaction
 from scalegate.evidence.models import DeploymentRecord
-from scalegate.gates.models import GateDecision, GateSweep
+from scalegate.gates.evidence import latest_sweep
+from scalegate.gates.models import GateDecision
 from scalegate.manifests.service import AUDIT_ACTIONS, CREATED, DELETED, UPDATED
 from scalegate.outcomes.service import outcomes_evidence
 from scalegate.portfolio.models import Initiative
@@ -98,12 +99,7 @@ def _hypotheses(session: Session, row: Initiative, as_of: datetime) -> tuple[Hyp
 
 
 def _latest_sweep(session: Session, as_of: datetime) -> SweepFacts | None:
-    sweep = session.scalar(
-        select(GateSweep)
-        .where(GateSweep.swept_at <= as_of)
-        .order_by(GateSweep.swept_at.desc(), GateSweep.id.desc())
-        .limit(1)
-    )
+    sweep = latest_sweep(session, as_of)
     if sweep is None:
         return None
     drift = {
