@@ -31,11 +31,8 @@ from scalegate.core.slo import (
 from scalegate.db import transaction
 from scalegate.errors import NotFound
 from scalegate.portfolio.models import Initiative
-from scalegate.slo.ingest import HOUR
-from scalegate.slo.kinds import (
-    linked_initiatives,
-    objective_name,
-)
+from scalegate.slo.ingest import HOUR, hour_of
+from scalegate.slo.kinds import linked_initiatives, objective_name
 from scalegate.slo.models import OpensloObject, SliCount, SliHour, SliSliceHour
 
 
@@ -119,18 +116,13 @@ def initiative_objectives(session: Session, initiative: str) -> list[Tracked]:
     return tracked
 
 
-def _ceil_hour(moment: datetime) -> datetime:
-    floor = moment.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == moment else floor + HOUR
-
-
 Range = tuple[datetime, datetime]
 
 
 def _split(start: datetime, end: datetime) -> tuple[Range | None, list[Range]]:
     """The whole hour buckets [first, last] of (start, end], and the raw (low, high] ranges at
     its edges; no buckets (and one raw range) when the window holds no whole hour."""
-    first, last = _ceil_hour(start) + HOUR, end.replace(minute=0, second=0, microsecond=0)
+    first, last = hour_of(start) + HOUR, end.replace(minute=0, second=0, microsecond=0)
     if first > last:
         return None, [(start, end)]
     edges = [(start, first - HOUR), (last, end)]
