@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import NonNegativeInt, PositiveInt, field_validator
@@ -54,5 +56,17 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read settings from the environment now (never at import time)."""
+    """The settings the environment holds now (never read at import time).
+
+    Built again only when a SCALEGATE_* variable changes: building them costs milliseconds, and
+    hot paths (OTLP requests, the dashboard's DORA figures) ask for them often.
+    """
+    prefix = "scalegate_"
+    return _settings_for(
+        tuple(sorted((k.lower(), v) for k, v in os.environ.items() if k.lower().startswith(prefix)))
+    )
+
+
+@lru_cache(maxsize=8)
+def _settings_for(_environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()

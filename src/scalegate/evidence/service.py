@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
@@ -97,18 +95,7 @@ def existing_ids(session: Session, column: Any, ids: Sequence[str]) -> set[str]:
 
 
 def production_environments() -> frozenset[str]:
-    """Environment names that count as production (SCALEGATE_PRODUCTION_ENVIRONMENTS).
-
-    Read from the settings again whenever a SCALEGATE_* variable changes; building Settings
-    costs some 2.5 ms, and the dashboard asks once per initiative (bench/pages.py).
-    """
-    return _production_environments(
-        tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("SCALEGATE_")))
-    )
-
-
-@lru_cache(maxsize=16)
-def _production_environments(_environment: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    """Environment names that count as production (SCALEGATE_PRODUCTION_ENVIRONMENTS)."""
     return frozenset(e.lower() for e in get_settings().production_environments)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +26,7 @@ from scalegate.evidence.schemas import BaseEvent
 from scalegate.evidence.service import IngestResult, stores
 from scalegate.portfolio.models import Initiative
 from scalegate.settings import get_settings
-from scalegate.usage.models import ModelEntry, UsageDay, UsageHour, UsageSeen, UsageUser
+from scalegate.usage.models import SUMS, ModelEntry, UsageDay, UsageHour, UsageSeen, UsageUser
 from scalegate.usage.schemas import UsageEvent
 
 HourKey = tuple[str, datetime, str, str, bool]
@@ -40,29 +39,6 @@ HOURS: Table = UsageHour.__table__  # type: ignore[assignment]
 DAYS: Table = UsageDay.__table__  # type: ignore[assignment]
 USERS: Table = UsageUser.__table__  # type: ignore[assignment]
 SEEN: Table = UsageSeen.__table__  # type: ignore[assignment]
-SUMS = (
-    "events",
-    "human_reviewed",
-    "guardrail_triggered",
-    "input_tokens",
-    "output_tokens",
-    "cost",
-    "duration_s",
-)
-
-
-HASH_SETTING = "scalegate_hash_user_ids"
-_hashing: dict[tuple[str, ...], bool] = {}
-
-
-def _hash_user_ids() -> bool:
-    """Settings.hash_user_ids, read again only when its environment variable changes:
-    reading the settings takes milliseconds, which an OTLP request of 1,000 spans notices."""
-    raw = tuple(value for name, value in os.environ.items() if name.lower() == HASH_SETTING)
-    found = _hashing.get(raw)
-    if found is None:
-        found = _hashing[raw] = get_settings().hash_user_ids
-    return found
 
 
 def user_key(user: str, hashed: bool = True) -> str:
@@ -347,7 +323,7 @@ def store_usage(
     prices = _prices(session)
     hours: dict[HourKey, _Sums] = {}
     users: set[tuple[str, date, str]] = set()
-    hashed = _hash_user_ids()
+    hashed = get_settings().hash_user_ids
     keys: dict[str, str] = {}  # user -> stored key, hashed once per batch
     for e in fresh:
         at = e.at  # UTC: the Timestamp validator converts

@@ -24,7 +24,33 @@ class ModelEntry(Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
-class UsageHour(Base):
+# The sums every usage aggregate row carries (besides the latency histogram).
+SUMS = (
+    "events",
+    "human_reviewed",
+    "guardrail_triggered",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+    "duration_s",
+)
+
+
+class UsageSums:
+    """What an hourly and a daily aggregate row share: the key beyond time, sums, histogram."""
+
+    model: Mapped[str] = mapped_column(String(100))  # '' when no model was involved
+    outcome: Mapped[str] = mapped_column(String(16))
+    assisted: Mapped[bool] = mapped_column(Boolean)
+    events: Mapped[int] = mapped_column(Integer)
+    human_reviewed: Mapped[int] = mapped_column(Integer)
+    guardrail_triggered: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    latency: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
+class UsageHour(UsageSums, Base):
     """Usage of one initiative in one hour, for one model, outcome and assisted flag."""
 
     __tablename__ = "usage_hour"
@@ -38,20 +64,11 @@ class UsageHour(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     initiative: Mapped[str] = mapped_column(String(63))
     hour: Mapped[datetime] = mapped_column(UTCDateTime())
-    model: Mapped[str] = mapped_column(String(100))  # '' when no model was involved
-    outcome: Mapped[str] = mapped_column(String(16))
-    assisted: Mapped[bool] = mapped_column(Boolean)
-    events: Mapped[int] = mapped_column(Integer)
-    human_reviewed: Mapped[int] = mapped_column(Integer)
-    guardrail_triggered: Mapped[int] = mapped_column(Integer)
     input_tokens: Mapped[int] = mapped_column(Integer)
     output_tokens: Mapped[int] = mapped_column(Integer)
-    cost: Mapped[float] = mapped_column(Float)
-    duration_s: Mapped[float] = mapped_column(Float)
-    latency: Mapped[dict[str, int]] = mapped_column(JSONType)
 
 
-class UsageDay(Base):
+class UsageDay(UsageSums, Base):
     """The same sums as UsageHour over one UTC day: what a window of whole days reads."""
 
     __tablename__ = "usage_day"
@@ -64,18 +81,9 @@ class UsageDay(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     initiative: Mapped[str] = mapped_column(String(63))
     day: Mapped[date] = mapped_column(Date)
-    model: Mapped[str] = mapped_column(String(100))  # '' when no model was involved
-    outcome: Mapped[str] = mapped_column(String(16))
-    assisted: Mapped[bool] = mapped_column(Boolean)
-    events: Mapped[int] = mapped_column(Integer)
-    human_reviewed: Mapped[int] = mapped_column(Integer)
-    guardrail_triggered: Mapped[int] = mapped_column(Integer)
     # A day of tokens can pass 2**31 on a busy initiative.
     input_tokens: Mapped[int] = mapped_column(BigInteger)
     output_tokens: Mapped[int] = mapped_column(BigInteger)
-    cost: Mapped[float] = mapped_column(Float)
-    duration_s: Mapped[float] = mapped_column(Float)
-    latency: Mapped[dict[str, int]] = mapped_column(JSONType)
 
 
 class UsageUser(Base):

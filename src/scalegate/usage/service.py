@@ -18,26 +18,14 @@ from scalegate.core.usage import (
 from scalegate.db import transaction
 from scalegate.errors import NotFound
 from scalegate.portfolio.models import Initiative
-from scalegate.usage.models import ModelEntry, UsageDay, UsageHour, UsageUser
+from scalegate.usage.models import SUMS, ModelEntry, UsageDay, UsageHour, UsageUser
 
 WINDOW_DAYS = 28
 # User days read: the window's, and at least the 28 dates that active_users_28d counts.
 USER_DAYS = max(WINDOW_DAYS, 28)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-SUM_COLUMNS = (
-    "model",
-    "outcome",
-    "assisted",
-    "events",
-    "human_reviewed",
-    "guardrail_triggered",
-    "input_tokens",
-    "output_tokens",
-    "cost",
-    "duration_s",
-    "latency",
-)
+SUM_COLUMNS = ("model", "outcome", "assisted", *SUMS, "latency")
 
 
 def _catalog(session: Session) -> dict[str, tuple[str, frozenset[str]]]:
