@@ -341,21 +341,7 @@ def readiness(
     factory: sessionmaker[Session], name: str, as_of: datetime | None = None
 ) -> dict[str, Any]:
     """Share of passing rules per capability over the gates up to and including the next one."""
-    when = as_of or _now()
-    with transaction(factory) as session:
-        row = _initiative(session, name)
-        upcoming = next_stage(row.stage)
-        last = upcoming or (row.stage if row.stage != Stage.RETIRED else Stage.DEFINE.value)
-        transitions = forward_transitions(Stage.DEFINE.value, last)
-        _, results, _ = _evaluate(session, row, transitions, when)
-        return {
-            "initiative": name,
-            "stage": row.stage,
-            "through": upcoming,
-            "readiness": core.readiness(results),
-            "rules": len(results),
-            "passing": sum(r.passed for r in results),
-        }
+    return check_and_readiness(factory, name, as_of)[1]
 
 
 def check_and_readiness(
