@@ -34,6 +34,18 @@ class Scope:
         return self.kind if self.name is None else f"{self.kind}/{self.name}"
 
 
+# What a DORA Deployment is built from, in its constructor's order.
+DEPLOYMENT_COLUMNS = (
+    DeploymentRecord.id,
+    DeploymentRecord.service,
+    DeploymentRecord.environment,
+    DeploymentRecord.status,
+    DeploymentRecord.finished_at,
+    DeploymentRecord.rollback_of,
+    DeploymentRecord.remediates,
+)
+
+
 def scope_of(initiative: str | None, service: str | None, portfolio: bool) -> Scope:
     """The one scope the caller chose, or an error naming the options."""
     chosen = [
@@ -89,17 +101,7 @@ def load_delivery(
     """
     in_scope = _filters(session, scope, DeploymentRecord)
     recent = and_(in_scope, DeploymentRecord.finished_at >= since)
-    rows = session.execute(
-        select(
-            DeploymentRecord.id,
-            DeploymentRecord.service,
-            DeploymentRecord.environment,
-            DeploymentRecord.status,
-            DeploymentRecord.finished_at,
-            DeploymentRecord.rollback_of,
-            DeploymentRecord.remediates,
-        ).where(recent)
-    ).all()
+    rows = session.execute(select(*DEPLOYMENT_COLUMNS).where(recent)).all()
     commits: dict[str, list[Commit]] = defaultdict(list)
     commit_rows = session.execute(
         select(DeploymentCommit.deployment_id, DeploymentCommit.sha, DeploymentCommit.committed_at)
@@ -263,16 +265,7 @@ def dora_portfolio_and_initiatives(
             commits[deployment_id].append(Commit(sha, committed_at))
         shas: set[str] = set()
         for row in session.execute(
-            select(
-                DeploymentRecord.id,
-                DeploymentRecord.service,
-                DeploymentRecord.environment,
-                DeploymentRecord.status,
-                DeploymentRecord.finished_at,
-                DeploymentRecord.rollback_of,
-                DeploymentRecord.remediates,
-                DeploymentRecord.initiative,
-            ).where(recent)
+            select(*DEPLOYMENT_COLUMNS, DeploymentRecord.initiative).where(recent)
         ):
             d_id, service, environment, status, finished_at, rollback_of, remediates, owner = row
             listed = tuple(commits[d_id])
