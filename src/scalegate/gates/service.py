@@ -22,11 +22,11 @@ from scalegate.core.lifecycle import (
     transitions_passed,
 )
 from scalegate.db import transaction
-from scalegate.errors import GateBlocked, InvalidInput, NotFound, Problem
+from scalegate.errors import GateBlocked, InvalidInput, Problem
 from scalegate.gates import evidence
 from scalegate.gates.models import GateDecision, GatePolicyVersion, GateSweep, SignOff, Waiver
 from scalegate.portfolio.kinds import initiative_spec
-from scalegate.portfolio.models import Initiative
+from scalegate.portfolio.models import Initiative, initiative_named
 
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 
@@ -62,13 +62,6 @@ class GateCheck:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _initiative(session: Session, name: str) -> Initiative:
-    row = session.scalar(select(Initiative).where(Initiative.name == name))
-    if row is None:
-        raise NotFound(f"no initiative named {name}")
-    return row
 
 
 def _policies(session: Session, transitions: list[tuple[str, str]]) -> list[core.Policy]:
@@ -142,7 +135,7 @@ def check(
 ) -> GateCheck:
     """Evaluate the gates from the initiative's stage to `to` (default: the next stage)."""
     with transaction(factory) as session:
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         return _check(session, row, _target(row, to), as_of or _now())
 
 
@@ -159,7 +152,7 @@ def advance(
     blocked: GateCheck | None = None
     with transaction(factory) as session:
         rights = current_rights(session)
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         if to == row.stage:
             raise InvalidInput(f"{name} is already at {to}")
         forward = is_forward(row.stage, to)
@@ -253,7 +246,7 @@ def sign_off(
                 "the expiry date is in the past", [Problem("expires", "in the past")]
             )
         actor.require(f"signoff:{item}", rights)
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         session.add(
             SignOff(
                 initiative_id=row.id,
@@ -289,7 +282,7 @@ def waive(
     with transaction(factory) as session:
         rights = current_rights(session)
         actor.require("waive", rights)
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         problems = []
         if not rationale.strip():
             problems.append(Problem("rationale", "a waiver needs a rationale"))
@@ -354,7 +347,7 @@ def check_and_readiness(
     """
     when = as_of or _now()
     with transaction(factory) as session:
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         upcoming = next_stage(row.stage)
         last = upcoming or (row.stage if row.stage != Stage.RETIRED else Stage.DEFINE.value)
         transitions = forward_transitions(Stage.DEFINE.value, last)
@@ -382,7 +375,7 @@ def status(
     """Sign-offs in force and waivers (with whether each is still active), for `show`."""
     when = as_of or _now()
     with transaction(factory) as session:
-        row = _initiative(session, name)
+        row = initiative_named(session, name)
         signed = [
             {
                 "item": s.item,

@@ -15,7 +15,7 @@ from scalegate.db import transaction
 from scalegate.errors import InvalidInput, NotFound, Problem
 from scalegate.gates.models import GateDecision
 from scalegate.outcomes.models import KpiObservation, KpiSummary
-from scalegate.portfolio.models import Hypothesis, Initiative
+from scalegate.portfolio.models import Hypothesis, Initiative, initiative_named
 from scalegate.usage.models import UsageHour
 
 CURRENT_DAYS = 28
@@ -185,9 +185,7 @@ def outcomes_for(
     when = as_of or datetime.now(UTC)
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     with transaction(factory) as session:
-        row = session.scalar(select(Initiative).where(Initiative.name == name))
-        if row is None:
-            raise NotFound(f"no initiative named {name}")
+        row = initiative_named(session, name)
         hypotheses = _outcomes(
             session,
             row,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scalegate.db import Base, JSONType, UTCDateTime
+from scalegate.errors import NotFound
 
 
 class Theme(Base):
@@ -102,3 +103,11 @@ class Rubric(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     weights: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+def initiative_named(session: Session, name: str) -> Initiative:
+    """The initiative of that name; NotFound when there is none."""
+    row = session.scalar(select(Initiative).where(Initiative.name == name))
+    if row is None:
+        raise NotFound(f"no initiative named {name}")
+    return row

@@ -15,7 +15,7 @@ from scalegate.errors import NotFound
 from scalegate.manifests.registry import SCALEGATE_API_VERSION
 from scalegate.manifests.service import export_documents
 from scalegate.portfolio.kinds import DEFAULT_RUBRIC, SCORE_COLUMNS, initiative_spec
-from scalegate.portfolio.models import KPI, Initiative, Rubric, Theme
+from scalegate.portfolio.models import KPI, Initiative, Rubric, Theme, initiative_named
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,7 @@ def list_initiatives(
 def show_initiative(factory: sessionmaker[Session], name: str) -> dict[str, Any]:
     """One initiative as a document, with its computed status (priority and rank)."""
     with transaction(factory) as session:
-        row = session.scalar(select(Initiative).where(Initiative.name == name))
-        if row is None:
-            raise NotFound(f"no initiative named {name}")
+        row = initiative_named(session, name)
         ranked = _ranking(session)[name]
         return {
             "apiVersion": SCALEGATE_API_VERSION,

@@ -30,7 +30,7 @@ from scalegate.core.slo import (
 )
 from scalegate.db import transaction
 from scalegate.errors import NotFound
-from scalegate.portfolio.models import Initiative
+from scalegate.portfolio.models import Initiative, initiative_named
 from scalegate.slo.ingest import HOUR, hour_of
 from scalegate.slo.kinds import linked_initiatives, objective_name
 from scalegate.slo.models import OpensloObject, SliCount, SliHour, SliSliceHour
@@ -380,10 +380,9 @@ def slo_for(
             if not tracked:
                 raise NotFound(f"no SLO named {slo}")
         else:
-            if initiative is None or (
-                session.scalar(select(Initiative.id).filter_by(name=initiative)) is None
-            ):
-                raise NotFound(f"no initiative named {initiative}")
+            if initiative is None:
+                raise NotFound("no initiative named")
+            initiative_named(session, initiative)
             tracked = initiative_objectives(session, initiative)
         return {
             "as_of": when.isoformat(),

@@ -16,8 +16,7 @@ from scalegate.core.usage import (
     usage_figures,
 )
 from scalegate.db import transaction
-from scalegate.errors import NotFound
-from scalegate.portfolio.models import Initiative
+from scalegate.portfolio.models import Initiative, initiative_named
 from scalegate.usage.models import SUMS, ModelEntry, UsageDay, UsageHour, UsageUser
 
 WINDOW_DAYS = 28
@@ -138,9 +137,7 @@ def usage_for(
     when = as_of or datetime.now(UTC)
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     with transaction(factory) as session:
-        row = session.scalar(select(Initiative).where(Initiative.name == name))
-        if row is None:
-            raise NotFound(f"no initiative named {name}")
+        row = initiative_named(session, name)
         return {"initiative": name, "as_of": when.isoformat(), **_figures(session, row, when)}
 
 
