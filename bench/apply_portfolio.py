@@ -16,20 +16,21 @@ import yaml
 from sqlalchemy import insert, select
 
 from bench.harness import (
-    KINDS,
+    BenchmarkError,
     Skipped,
+    add_seed_and_databases,
     emit,
     fresh_database,
     machine,
     positive_int,
     progress,
     timed,
+    upgraded_workspace,
 )
 from scalegate.access.actor import Actor
 from scalegate.manifests.service import apply_sources
 from scalegate.portfolio.models import KPI, Hypothesis, Initiative, Theme
-from scalegate.settings import Settings
-from scalegate.workspace import Workspace, open_workspace
+from scalegate.workspace import Workspace
 
 API_VERSION = "scalegate.dev/v1"
 SOURCE = "bench-portfolio.yaml"
@@ -68,10 +69,6 @@ PEOPLE = tuple(
     )
 )
 OWNER_ROLES = ("sponsor", "outcome", "platform", "risk", "measurement", "service")
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own sanity checks failed: its figures would mean nothing."""
 
 
 def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -242,17 +239,11 @@ def _expect(totals: dict[str, int], expected: dict[str, int], what: str) -> None
         raise BenchmarkError(f"{what}: apply reported {totals}, expected {wanted}")
 
 
-def _workspace(url: str) -> Workspace:
-    ws = open_workspace(Settings(database_url=url, echo_sql=False))
-    ws.upgrade()
-    return ws
-
-
 def measure(kind: str, portfolio: Portfolio) -> dict[str, Any]:
     """Apply, re-apply and bulk-insert on fresh databases of one kind; seconds and ratios."""
     sources = [(SOURCE, portfolio.text)]
     with fresh_database(kind) as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             progress(f"{kind}: first apply of {portfolio.objects} objects")
             apply_s, result = timed(lambda: apply_sources(ws.sessions, sources, ACTOR))
@@ -264,7 +255,7 @@ def measure(kind: str, portfolio: Portfolio) -> dict[str, Any]:
         finally:
             ws.engine.dispose()
     with fresh_database(kind) as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             progress(f"{kind}: bulk insert (reference)")
             bulk_s, _ = timed(lambda: bulk_insert(ws, portfolio))
@@ -286,14 +277,7 @@ def measure(kind: str, portfolio: Portfolio) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.apply_portfolio", description=__doc__)
     parser.add_argument("--initiatives", type=positive_int, default=DEFAULT_INITIATIVES)
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated portfolio")
-    parser.add_argument(
-        "--databases",
-        nargs="+",
-        choices=KINDS,
-        default=list(KINDS),
-        help="database kinds to measure (default: all)",
-    )
+    add_seed_and_databases(parser, "portfolio")
     args = parser.parse_args(argv)
 
     progress(f"generating {args.initiatives} initiatives")

@@ -26,22 +26,23 @@ import yaml
 from sqlalchemy import func, select
 
 from bench.harness import (
-    KINDS,
+    BenchmarkError,
     Skipped,
+    add_seed_and_databases,
     emit,
     fresh_database,
     machine,
     positive_int,
     progress,
     timed,
+    upgraded_workspace,
 )
 from scalegate.access.actor import Actor
 from scalegate.evidence.metrics import Scope, dora_for
 from scalegate.evidence.models import DeploymentCommit, DeploymentRecord, IncidentRecord
 from scalegate.evidence.service import ingest
 from scalegate.manifests.service import apply_sources
-from scalegate.settings import Settings
-from scalegate.workspace import Workspace, open_workspace
+from scalegate.workspace import Workspace
 
 API_VERSION = "scalegate.dev/v1"
 PORTFOLIO_SOURCE = "bench-dora-portfolio.yaml"
@@ -93,10 +94,6 @@ COMPARED = (
     "recovery_time_hours.p90",
     "rework_rate",
 )
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own sanity checks failed: its figures would mean nothing."""
 
 
 # --- generated data ---------------------------------------------------------------------------
@@ -563,12 +560,6 @@ def _compact(figures: dict[str, Any]) -> dict[str, Any]:
 # --- scalegate --------------------------------------------------------------------------------
 
 
-def _workspace(url: str) -> Workspace:
-    ws = open_workspace(Settings(database_url=url, echo_sql=False))
-    ws.upgrade()
-    return ws
-
-
 class _Reporter:
     """Ingest progress on stderr, about every tenth of the events."""
 
@@ -652,7 +643,7 @@ def measure(
     text, objects = portfolio_yaml(services)
     names = initiative_names(services)
     with fresh_database(kind) as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             applied = apply_sources(ws.sessions, [(PORTFOLIO_SOURCE, text)], ACTOR).totals()
             if applied.get("created") != objects:
@@ -716,7 +707,7 @@ def linearity(fraction: float, sizes: dict[str, int], seed: int) -> dict[str, An
     )
     label = f"sqlite x{fraction}"
     with fresh_database("sqlite") as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             progress(f"{label}: ingesting {dataset.events} events")
             ingest_s = _ingest_checked(ws, label, dataset)
@@ -750,14 +741,7 @@ def main(argv: list[str] | None = None) -> None:
         default=1.0,
         help="multiply deployments, commits and incidents (not services) by this, e.g. 0.01",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated events")
-    parser.add_argument(
-        "--databases",
-        nargs="+",
-        choices=KINDS,
-        default=list(KINDS),
-        help="database kinds to measure (default: all)",
-    )
+    add_seed_and_databases(parser, "events")
     parser.add_argument(
         "--no-linearity", action="store_true", help="skip the 1/4 and 1/2 size runs on SQLite"
     )

@@ -18,7 +18,14 @@ import cel
 import yaml
 
 import scalegate
-from bench.harness import emit, machine, positive_int, progress, timed
+from bench.harness import (
+    BenchmarkError,
+    emit,
+    machine,
+    positive_int,
+    progress,
+    timed,
+)
 from scalegate.core.decision_rights import DEFAULT_SIGNOFF_ITEMS
 from scalegate.core.policy import (
     OUTCOME_FIELDS,
@@ -64,10 +71,6 @@ PEOPLE = tuple(
     f"{name}@northwind.example"
     for name in ("maria.santos", "tom.becker", "priya.nair", "aisha.khan", "daniel.okafor")
 )
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own sanity checks failed: its figures would mean nothing."""
 
 
 def load_bundle(path: Path = BUNDLE) -> list[tuple[str, dict[str, Any]]]:

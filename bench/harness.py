@@ -18,12 +18,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalegate.db import scratch_schema
-from scalegate.settings import database_url_from
+from scalegate.settings import Settings, database_url_from
+from scalegate.workspace import Workspace, open_workspace
 
 T = TypeVar("T")
 
 KINDS = ("sqlite", "postgresql")
 POSTGRES_ENVS = ("SCALEGATE_BENCH_POSTGRES_URL", "SCALEGATE_TEST_POSTGRES_URL")
+
+
+class BenchmarkError(RuntimeError):
+    """The benchmark's own checks failed: its figures would mean nothing."""
 
 
 class Skipped(Exception):
@@ -99,3 +104,31 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+def upgraded_workspace(url: str) -> Workspace:
+    """A workspace at the database URL, migrated to the current schema, without SQL echo."""
+    ws = open_workspace(Settings(database_url=url, echo_sql=False))
+    ws.upgrade()
+    return ws
+
+
+def add_seed_and_databases(parser: argparse.ArgumentParser, seeded: str) -> None:
+    """The options every benchmark has: --seed (of what `seeded` names) and --databases."""
+    parser.add_argument("--seed", type=int, default=1, help=f"seed of the generated {seeded}")
+    parser.add_argument(
+        "--databases",
+        nargs="+",
+        choices=KINDS,
+        default=list(KINDS),
+        help="database kinds to measure (default: all)",
+    )
+
+
+def require_agreement(label: str, floor: str, wrong: list[str]) -> None:
+    """Stop the benchmark when scalegate's figures differ from the floor's."""
+    if wrong:
+        raise BenchmarkError(
+            f"{label}: scalegate and {floor} disagree on {len(wrong)} figure(s): "
+            + "; ".join(wrong[:20])
+        )

@@ -35,6 +35,7 @@ from fastapi.testclient import TestClient
 from bench import apply_portfolio, dora, usage
 from bench.harness import (
     KINDS,
+    BenchmarkError,
     Skipped,
     emit,
     fresh_database,
@@ -94,10 +95,6 @@ done = function(summary, latency, requests)
     latency.mean))
 end
 """
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own sanity checks failed: its figures would mean nothing."""
 
 
 # --- the generated workspace -------------------------------------------------------------------

@@ -29,15 +29,18 @@ import yaml
 from sqlalchemy import create_engine, delete, func, select, text
 
 from bench.harness import (
-    KINDS,
+    BenchmarkError,
     Skipped,
+    add_seed_and_databases,
     emit,
     fresh_database,
     machine,
     positive_int,
     postgres_base_url,
     progress,
+    require_agreement,
     timed,
+    upgraded_workspace,
 )
 from scalegate.access.actor import Actor
 from scalegate.core.slo import SloStatus
@@ -90,10 +93,6 @@ PATTERNS: dict[str, tuple[int, int, float]] = {
     "recovered": (8 * 60, 45, 30.0),  # long windows high, 5m and 30m clean: no page
 }
 PATTERN_EVERY = {"fast": 17, "slow": 23, "ticket": 29, "simmer": 31, "recovered": 37}
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own checks failed: its figures would mean nothing."""
 
 
 # --- the SLOs ---------------------------------------------------------------------------------
@@ -434,20 +433,10 @@ def check(label: str, ours: dict[str, Figures], floor: dict[str, Figures]) -> No
             wrong.append(f"{name} thresholds: scalegate {a.thresholds}, NumPy {b.thresholds}")
         if a.firing != b.firing:
             wrong.append(f"{name} firing: scalegate {a.firing}, NumPy {b.firing}")
-    if wrong:
-        raise BenchmarkError(
-            f"{label}: scalegate and NumPy disagree on {len(wrong)} figure(s): "
-            + "; ".join(wrong[:20])
-        )
+    require_agreement(label, "NumPy", wrong)
 
 
 # --- scalegate --------------------------------------------------------------------------------
-
-
-def _workspace(url: str) -> Workspace:
-    ws = open_workspace(Settings(database_url=url, echo_sql=False))
-    ws.upgrade()
-    return ws
 
 
 def _ingest_all(
@@ -651,7 +640,7 @@ def measure(
     database = fresh_database(kind) if keep is None else kept_database(kind, *keep)
     figures: dict[str, Any] = {}
     with database as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             held = _held(ws) if keep is not None else 0
             if held == rows:
@@ -719,14 +708,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.slo", description=__doc__)
     parser.add_argument("--slos", type=positive_int, default=DEFAULT_SLOS)
     parser.add_argument("--days", type=positive_int, default=DEFAULT_DAYS)
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated records")
-    parser.add_argument(
-        "--databases",
-        nargs="+",
-        choices=KINDS,
-        default=list(KINDS),
-        help="database kinds to measure (default: all)",
-    )
+    add_seed_and_databases(parser, "records")
     parser.add_argument(
         "--keep",
         action="store_true",

@@ -36,14 +36,17 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from sqlalchemy import func, select
 
 from bench.harness import (
-    KINDS,
+    BenchmarkError,
     Skipped,
+    add_seed_and_databases,
     emit,
     fresh_database,
     machine,
     positive_int,
     progress,
+    require_agreement,
     timed,
+    upgraded_workspace,
 )
 from scalegate.access import service as access
 from scalegate.access.actor import Actor
@@ -54,7 +57,7 @@ from scalegate.manifests.service import apply_sources
 from scalegate.settings import Settings
 from scalegate.usage.models import UsageDay, UsageHour, UsageSeen, UsageUser
 from scalegate.usage.service import usage_for
-from scalegate.workspace import Workspace, open_workspace
+from scalegate.workspace import Workspace
 
 API_VERSION = "scalegate.dev/v1"
 PORTFOLIO_SOURCE = "bench-usage-portfolio.yaml"
@@ -134,10 +137,6 @@ RATIOS = (
     "policy_adherence",
 )
 QUANTILES = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark's own sanity checks failed: its figures would mean nothing."""
 
 
 # --- the portfolio ----------------------------------------------------------------------------
@@ -596,20 +595,10 @@ def check(
     wrong = []
     for name in sorted(ours):
         wrong += [f"{name}: {problem}" for problem in disagreements(ours[name], reference[name])]
-    if wrong:
-        raise BenchmarkError(
-            f"{label}: scalegate and DuckDB disagree on {len(wrong)} figure(s): "
-            + "; ".join(wrong[:20])
-        )
+    require_agreement(label, "DuckDB", wrong)
 
 
 # --- scalegate ----------------------------------------------------------------------------------
-
-
-def _workspace(url: str) -> Workspace:
-    ws = open_workspace(Settings(database_url=url, echo_sql=False))
-    ws.upgrade()
-    return ws
 
 
 def _stats(milliseconds: list[float]) -> dict[str, float]:
@@ -809,7 +798,7 @@ def measure(
     names = initiative_names(dataset.initiatives)
     timed_names = names[:: max(1, len(names) // TIMED_INITIATIVES)][:TIMED_INITIATIVES]
     with fresh_database(kind) as url:
-        ws = _workspace(url)
+        ws = upgraded_workspace(url)
         try:
             applied = apply_sources(ws.sessions, [(PORTFOLIO_SOURCE, text)], ACTOR).totals()
             if applied.get("created") != objects:
@@ -890,14 +879,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--scale", type=_fraction, default=1.0, help="multiply --events by this, e.g. 0.01"
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated events")
-    parser.add_argument(
-        "--databases",
-        nargs="+",
-        choices=KINDS,
-        default=list(KINDS),
-        help="database kinds to measure (default: all)",
-    )
+    add_seed_and_databases(parser, "events")
     args = parser.parse_args(argv)
     total = max(1, round(args.events * args.scale))
     names = initiative_names(args.initiatives)
