@@ -298,19 +298,7 @@ def _dora_table(dora: dict[str, Any]) -> Table:
 
 
 def _outcome_figures(outcomes: dict[str, Any], fmt: str) -> list[Figure]:
-    status_rows = [{"status": s, "hypotheses": n} for s, n in outcomes["by_status"].items()]
-    total = sum(outcomes["by_status"].values())
-    by_status = charts.chart_view(
-        "hypotheses-by-status",
-        "Hypotheses by status",
-        f"{total} hypotheses: " + ", ".join(f"{n} {s}" for s, n in outcomes["by_status"].items())
-        if total
-        else "No hypotheses.",
-        charts.status_bars(status_rows),
-        status_rows,
-        [("status", "Status"), ("hypotheses", "Hypotheses")],
-        height=110,
-    )
+    by_status = charts.hypotheses_by_status(outcomes["by_status"], 110)
     validated = outcomes["validated"]
     benefit = charts.validated_benefit(validated, max(100, 18 * len(validated)))
     hours = outcomes["time_returned"]

@@ -411,3 +411,22 @@ def validated_benefit(validated: Sequence[dict[str, Any]], height: int) -> Chart
         dict.fromkeys(("lift", "ci_low", "ci_high"), _signed_percent),
         height=height,
     )
+
+
+def hypotheses_by_status(counts: dict[str, int], height: int) -> ChartView:
+    """How many hypotheses are in each status, in the statuses' usual order."""
+    rows: list[dict[str, Any]] = [
+        {"status": s, "hypotheses": counts[s]} for s in STATUS_COLOURS if counts.get(s)
+    ]
+    total = sum(r["hypotheses"] for r in rows)
+    return chart_view(
+        "hypotheses-by-status",
+        "Hypotheses by status",
+        f"{total} hypotheses: " + ", ".join(f"{r['hypotheses']} {r['status']}" for r in rows) + "."
+        if total
+        else "No hypotheses.",
+        status_bars(rows),
+        rows,
+        [("status", "Status"), ("hypotheses", "Hypotheses")],
+        height=height,
+    )

@@ -116,21 +116,7 @@ def _outcome_charts(
         for month in outcome.get("time_returned_hours") or []:
             if month["hours"] is not None:
                 hours[(month["month"], titles[name])] += month["hours"]
-    status_rows = [
-        {"status": s, "hypotheses": statuses[s]} for s in charts.STATUS_COLOURS if statuses[s]
-    ]
-    total = sum(statuses.values())
-    by_status = charts.chart_view(
-        "hypotheses-by-status",
-        "Hypotheses by status",
-        f"{total} hypotheses: "
-        + ", ".join(f"{r['hypotheses']} {r['status']}" for r in status_rows)
-        + ".",
-        charts.status_bars(status_rows),
-        status_rows,
-        [("status", "Status"), ("hypotheses", "Hypotheses")],
-        height=150,
-    )
+    by_status = charts.hypotheses_by_status(statuses, 150)
     validated.sort(key=lambda v: -abs(v["lift"]))
     benefit = charts.validated_benefit(validated, max(120, 28 * len(validated)))
     hour_rows = [
