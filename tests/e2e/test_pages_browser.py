@@ -6,7 +6,6 @@ The server runs `scalegate serve` over the demo workspace. Screenshots of every 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -14,23 +13,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from scalegate.access import service as access
 from scalegate.cli import app
 from scalegate.core.conversion import quarter_of
-from scalegate.db import transaction
-from scalegate.evidence.service import ingest
 from scalegate.settings import Settings
-from scalegate.slo.demo import TRAFFIC
-from scalegate.slo.models import SliCount
 from scalegate.workspace import open_workspace
 from tests.conftest import ADMIN
 
@@ -62,30 +56,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def keep_incidents_burning(factory: Any, minutes: int = 30) -> None:
-    """Carry the demo's two incidents on for `minutes` past the build.
-
-    The demo's SLI counts end when it is built, so its 5-minute burn window is empty 5 minutes
-    later and the page alerts stop: 5-minute records at the incident's error ratio keep them
-    firing while these tests run (records after a page's as_of are not counted).
-    """
-    with transaction(factory) as session:
-        last = session.scalar(select(func.max(SliCount.at)))
-    assert last is not None
-    events = []
-    for name in ("dispute-assistant-availability", "clause-review-availability"):
-        traffic = TRAFFIC[name]
-        for k in range(1, minutes // 5 + 1):
-            total = traffic.per_5m
-            bad = round(total * traffic.incident_ratio)
-            at = (last + timedelta(minutes=5 * k)).isoformat()
-            events.append(
-                {"type": "sli", "slo": name, "at": at, "good": total - bad, "total": total}
-            )
-    stored = ingest(factory, ADMIN, "\n".join(json.dumps(e) for e in events), "jsonl")
-    assert stored.stored == len(events)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`scalegate serve` over a demo workspace, in its own process, with three users."""
@@ -104,7 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         email = f"{role}@northwind.example"
         access.add_user(workspace.sessions, ADMIN, email, [role])
         users[role] = (email, access.create_token(workspace.sessions, ADMIN, email).token)
-    keep_incidents_burning(workspace.sessions)
     workspace.engine.dispose()
     port = _free_port()
     process = subprocess.Popen(
