@@ -22,6 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def import_models() -> None:
     """Import every table module so the metadata is complete."""
     import scalegate.access.models
+    import scalegate.assets.models
     import scalegate.audit.models
     import scalegate.evidence.models
     import scalegate.gates.models

@@ -42,6 +42,9 @@ DECISION_RIGHTS: dict[str, frozenset[str]] = {
     "model.write": frozenset({"platform"}),
     "slo.write": frozenset({"platform", "product-owner"}),
     "evidence.write": frozenset({"platform", "product-owner", "value-office"}),
+    "asset.write": frozenset({"platform", "enablement"}),
+    "asset.promote": frozenset({"platform", "enablement"}),
+    "asset.promote:policy": frozenset({"platform", "enablement", "controls"}),
     "rights.write": frozenset(),
     "user.write": frozenset(),
     "token.write": frozenset(),
@@ -64,7 +67,7 @@ DECISION_RIGHTS: dict[str, frozenset[str]] = {
     "signoff:reuse-review": frozenset({"platform", "value-office"}),
 }
 ACTION_PATTERN = re.compile(
-    r"^(?:[a-z]+\.write|advance:(?:prove|industrialize|adopt|govern|expand)"
+    r"^(?:[a-z]+\.write|asset\.promote(?::policy)?|advance:(?:prove|industrialize|adopt|govern|expand)"
     r"|step-back|retire|waive|sweep|signoff:[a-z0-9-]+)$"
 )
 

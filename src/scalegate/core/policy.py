@@ -152,8 +152,11 @@ def _free_variables(program: cel.Program, source: str) -> set[str]:
     return {v for v in program.variables() if v not in bound}
 
 
-def compile_expression(source: str, kind: str = "expression") -> cel.Program:
-    """Parse a CEL expression and check it reads only initiative, evidence and now."""
+def compile_expression(
+    source: str, kind: str = "expression", variables: frozenset[str] = CONTEXT_VARIABLES
+) -> cel.Program:
+    """Parse a CEL expression and check it reads only the context's variables (by default
+    initiative, evidence and now)."""
     try:
         program = cel.compile(source)
     except ValueError as error:
@@ -164,11 +167,12 @@ def compile_expression(source: str, kind: str = "expression") -> cel.Program:
             line, column, message = located.groups()
             raise ValueError(f"{kind} line {line} column {column}: {message.strip()}") from error
         raise ValueError(f"{kind}: {text.splitlines()[0]}") from error
-    unknown = sorted(_free_variables(program, source) - CONTEXT_VARIABLES)
+    unknown = sorted(_free_variables(program, source) - variables)
     if unknown:
+        names = sorted(variables)
         raise ValueError(
             f"{kind} reads undeclared variable(s) {', '.join(unknown)}; "
-            "the context has initiative, evidence and now"
+            f"the context has {', '.join(names[:-1])} and {names[-1]}"
         )
     return program
 
@@ -179,11 +183,13 @@ def probe_context() -> dict[str, Any]:
     return {"initiative": empty_initiative(), "evidence": {}, "now": now}
 
 
-def _probe(program: cel.Program, expect: type, kind: str) -> None:
+def _probe(
+    program: cel.Program, expect: type, kind: str, context: Mapping[str, Any] | None = None
+) -> None:
     # A type check by trial: with empty values the rule must yield the right type or fail only
     # for want of evidence; a wrong operand type or result type is the author's mistake.
     try:
-        value = program.execute(prepare(probe_context()))
+        value = program.execute(prepare(context if context is not None else probe_context()))
     except TypeError as error:
         raise ValueError(f"{kind}: {str(error).split('. ')[0]}") from error
     except RuntimeError as error:
@@ -200,21 +206,29 @@ def _probe(program: cel.Program, expect: type, kind: str) -> None:
         raise ValueError(f"{kind} must return {name}, got {type(value).__name__}")
 
 
-def compile_rule(index: int, rule: Mapping[str, Any]) -> Rule:
-    """Compile one rule of a policy spec, naming the rule in any error."""
+def compile_rule(
+    index: int,
+    rule: Mapping[str, Any],
+    variables: frozenset[str] = CONTEXT_VARIABLES,
+    probe: Mapping[str, Any] | None = None,
+) -> Rule:
+    """Compile one rule of a policy spec, naming the rule in any error (variables and probe
+    context default to the gate context's)."""
     name = str(rule.get("name", "?"))
     try:
-        program = compile_expression(rule["expression"])
-        _probe(program, bool, "expression")
+        program = compile_expression(rule["expression"], "expression", variables)
+        _probe(program, bool, "expression", probe)
         message_program = None
         if rule.get("messageExpression"):
-            message_program = compile_expression(rule["messageExpression"], "messageExpression")
-            _probe(message_program, str, "messageExpression")
+            message_program = compile_expression(
+                rule["messageExpression"], "messageExpression", variables
+            )
+            _probe(message_program, str, "messageExpression", probe)
     except ValueError as error:
         raise RuleError(index, name, str(error)) from error
     return Rule(
         name,
-        rule["capability"],
+        rule.get("capability", "governance"),
         rule.get("severity", "blocking"),
         rule["expression"],
         rule.get("message") or f"rule {name} failed",

@@ -41,6 +41,8 @@ class GateCheck:
     policies: list[dict[str, Any]]
     rules: list[core.RuleResult]
     input_hash: str
+    # The exact asset versions the initiative's uses resolved to when the gate was evaluated.
+    asset_uses: list[dict[str, Any]] = field(default_factory=list)
     passed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +59,7 @@ class GateCheck:
             "rules": [r.as_dict() for r in self.rules],
             "readiness": core.readiness(self.rules),
             "input_hash": self.input_hash,
+            "assetUses": self.asset_uses,
         }
 
 
@@ -105,11 +108,13 @@ def active_waivers(session: Session, initiative_id: int, as_of: datetime) -> lis
 
 def _evaluate(
     session: Session, row: Initiative, transitions: list[tuple[str, str]], as_of: datetime
-) -> tuple[list[core.Policy], list[core.RuleResult], str]:
+) -> tuple[list[core.Policy], list[core.RuleResult], str, list[dict[str, Any]]]:
     policies = _policies(session, transitions)
     context = context_for(session, row, as_of)
     waived = {rule for w in active_waivers(session, row.id, as_of) for rule in w.rules}
-    return policies, core.evaluate_policies(policies, context, waived), core.input_hash(context)
+    results = core.evaluate_policies(policies, context, waived)
+    uses = context["evidence"].get("assets", {}).get("uses", [])
+    return policies, results, core.input_hash(context), uses
 
 
 def _check(session: Session, row: Initiative, to: str, as_of: datetime) -> GateCheck:
@@ -118,9 +123,10 @@ def _check(session: Session, row: Initiative, to: str, as_of: datetime) -> GateC
             f"{row.name} is at {row.stage}: gates guard forward moves, and {to} is not ahead",
             [Problem("to", f"choose a stage after {row.stage}")],
         )
-    policies, results, digest = _evaluate(session, row, forward_transitions(row.stage, to), as_of)
+    transitions = forward_transitions(row.stage, to)
+    policies, results, digest, uses = _evaluate(session, row, transitions, as_of)
     named = [{"name": p.name, "version": p.version} for p in policies]
-    return GateCheck(row.name, row.stage, to, named, results, digest)
+    return GateCheck(row.name, row.stage, to, named, results, digest, uses)
 
 
 def _target(row: Initiative, to: str | None) -> str:
@@ -351,7 +357,7 @@ def check_and_readiness(
         upcoming = next_stage(row.stage)
         last = upcoming or (row.stage if row.stage != Stage.RETIRED else Stage.DEFINE.value)
         transitions = forward_transitions(Stage.DEFINE.value, last)
-        _, results, digest = _evaluate(session, row, transitions, when)
+        _, results, digest, _ = _evaluate(session, row, transitions, when)
         profile = {
             "initiative": name,
             "stage": row.stage,
@@ -429,7 +435,7 @@ def sweep(
         for row in rows:
             if row.stage == Stage.RETIRED:
                 continue
-            _, results, _ = _evaluate(session, row, transitions_passed(row.stage), when)
+            _, results, _, _ = _evaluate(session, row, transitions_passed(row.stage), when)
             drift = [
                 {"policy": r.policy, "rule": r.name, "message": r.message}
                 for r in results

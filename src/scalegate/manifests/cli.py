@@ -26,6 +26,8 @@ def _print_summary(result: ApplyResult) -> None:
         console.print(table)
     totals = result.totals()
     console.print(", ".join(f"{n} {action}" for action, n in totals.items()))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def apply(

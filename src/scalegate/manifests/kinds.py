@@ -6,6 +6,7 @@ from __future__ import annotations
 def load_kinds() -> None:
     """Import the modules whose handlers register themselves."""
     import scalegate.access.kinds
+    import scalegate.assets.kinds
     import scalegate.gates.kinds
     import scalegate.portfolio.kinds
     import scalegate.slo.kinds

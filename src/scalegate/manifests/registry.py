@@ -34,6 +34,9 @@ class Reference:
     name: str
     # A path from the document's root (e.g. metadata.labels) rather than from spec.
     absolute: bool = False
+    # What the reference asks of the object beyond its name (an asset's version or label);
+    # the referenced kind checks it in `reference_problems`.
+    detail: tuple[tuple[str, Any], ...] = ()
 
     @property
     def document_path(self) -> Path_:
@@ -68,6 +71,18 @@ class KindHandler(ABC):
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Who writes: set by apply before create/update (kinds that record authorship use it).
+        self.actor = "system"
+
+    @classmethod
+    def read_files(cls, spec: Spec, source: str | None) -> tuple[Spec, list[tuple[Path_, str]]]:
+        """Resolve files a raw spec names relative to its YAML file (source None: not a file)."""
+        return spec, []
+
+    def reference_problems(self, ref: Reference, target: Spec) -> list[tuple[str, str]]:
+        """Problems with a reference to one of this kind's objects beyond its existence, as
+        (level, message) with level "error" or "warning"; `target` is its spec after apply."""
+        return []
 
     @classmethod
     def canonical(cls, spec: BaseModel) -> Spec:

@@ -66,6 +66,7 @@ class ApplyResult:
 
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False
+    warnings: list[Problem] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         """How many objects were created, updated, unchanged and deleted."""
@@ -80,6 +81,7 @@ class ApplyResult:
             "dryRun": self.dry_run,
             "totals": self.totals(),
             "changes": [c.as_dict() for c in self.changes],
+            "warnings": [str(w) for w in self.warnings],
         }
 
 
@@ -156,6 +158,9 @@ def validate_document(doc: Document) -> tuple[Desired | None, list[Problem]]:
         return None, problems
     if not isinstance(name, str):
         return None, problems
+    spec, unread = handler.read_files(spec, doc.source if doc.located else None)
+    for path, message in unread:
+        problems.append(_problem(doc, obj, ("spec", *path), message))
     try:
         model = handler.spec_model.model_validate(spec)
     except ValidationError as error:
@@ -204,8 +209,10 @@ def _reference_problems(
     state: dict[str, dict[str, Spec]],
     deleted: dict[str, set[str]],
     instances: dict[str, KindHandler],
+    warnings: list[Problem],
 ) -> list[Problem]:
-    """Every reference must resolve in the state after apply; deletions must orphan nothing."""
+    """Every reference must resolve in the state after apply; deletions must orphan nothing.
+    What the referenced kind only warns about is added to `warnings`."""
     problems: list[Problem] = []
     for item in desired:
         try:
@@ -229,6 +236,13 @@ def _reference_problems(
                         f"{ref.kind}/{ref.name} {verb}",
                     )
                 )
+                continue
+            target = instances[ref.kind]
+            for level, message in target.reference_problems(ref, state[ref.kind][ref.name]):
+                found = _problem(
+                    item.document, f"{item.handler.kind}/{item.name}", ref.document_path, message
+                )
+                (problems if level == "error" else warnings).append(found)
     mentioned = {item.key for item in desired}
     for kind, objects in state.items():
         for name, spec in objects.items():
@@ -291,7 +305,8 @@ def plan_and_apply(
         }
         for kind, objects in existing.items()
     }
-    problems += _reference_problems(desired, state, deleted, instances)
+    warnings: list[Problem] = []
+    problems += _reference_problems(desired, state, deleted, instances, warnings)
     plan: list[tuple[Desired, str]] = []
     for handler in handlers():
         for name, item in wanted.get(handler.kind, {}).items():
@@ -306,7 +321,9 @@ def plan_and_apply(
         problems.sort(key=lambda p: (p.file or "~", p.line or 0))
         raise InvalidInput(f"{len(problems)} problem(s); nothing was applied", problems)
 
-    result = ApplyResult(dry_run=dry_run)
+    result = ApplyResult(dry_run=dry_run, warnings=warnings)
+    for instance in instances.values():
+        instance.actor = actor.name
     for item, action in plan:
         kind, name, doc = item.handler.kind, item.name, item.document
         result.changes.append(Change(kind, name, action, doc.source, doc.line))

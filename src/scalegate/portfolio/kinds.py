@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from scalegate.manifests.loader import Path_
 from scalegate.manifests.registry import KindHandler, Reference, Spec, register, without_empties
-from scalegate.portfolio.models import KPI, Hypothesis, Initiative, Rubric, Theme
+from scalegate.portfolio.models import KPI, AssetUse, Hypothesis, Initiative, Rubric, Theme
 from scalegate.portfolio.schemas import InitiativeSpec, KPISpec, RubricSpec, ThemeSpec
 
 SCORE_COLUMNS = {
@@ -131,6 +131,7 @@ def initiative_spec(row: Initiative) -> Spec:
         "targetCohortSize": row.target_cohort_size,
         "capacity": row.capacity,
         "timeReturned": row.time_returned,
+        "uses": [{"asset": u.asset, "version": u.version, "label": u.label} for u in row.uses],
     }
     return without_empties(spec)  # type: ignore[no-any-return]
 
@@ -167,6 +168,16 @@ class InitiativeKind(KindHandler):
         refs += [
             Reference(("hypotheses", i, "kpi"), "KPI", h["kpi"])
             for i, h in enumerate(spec.get("hypotheses", []))
+        ]
+        refs += [
+            Reference(
+                ("uses", i, "asset"),
+                "Asset",
+                u["asset"],
+                detail=(("version", u.get("version")), ("label", u.get("label"))),
+            )
+            for i, u in enumerate(spec.get("uses", []))
+            if isinstance(u, dict)
         ]
         if "fromKpi" in spec.get("timeReturned", {}):
             refs.append(
@@ -212,6 +223,10 @@ class InitiativeKind(KindHandler):
                 target_by=_date(h.get("target", {}).get("by")),
             )
             for i, h in enumerate(spec.get("hypotheses", []))
+        ]
+        row.uses = [
+            AssetUse(position=i, asset=u["asset"], version=u.get("version"), label=u.get("label"))
+            for i, u in enumerate(spec.get("uses", []))
         ]
 
     def create(self, name: str, spec: Spec) -> None:

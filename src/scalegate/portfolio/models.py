@@ -73,6 +73,9 @@ class Initiative(Base):
         order_by="Hypothesis.position",
         lazy="selectin",
     )
+    uses: Mapped[list[AssetUse]] = relationship(
+        cascade="all, delete-orphan", order_by="AssetUse.position", lazy="selectin"
+    )
 
 
 class Hypothesis(Base):
@@ -93,6 +96,22 @@ class Hypothesis(Base):
 
     initiative: Mapped[Initiative] = relationship(back_populates="hypotheses")
     kpi: Mapped[KPI] = relationship(lazy="joined")
+
+
+class AssetUse(Base):
+    """An asset an initiative declares it reuses: pinned to a version or following a label."""
+
+    __tablename__ = "initiative_asset_use"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    # By name, not by key: the asset library lives in its own package and apply checks names.
+    asset: Mapped[str] = mapped_column(String(63), index=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Rubric(Base):

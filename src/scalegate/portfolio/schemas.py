@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field, PositiveFloat, model_validator
 
 from scalegate.core.lifecycle import DataClass, Direction, KpiKind, Layer, RiskTier, Stage, Tier
-from scalegate.manifests.registry import StrictModel
+from scalegate.manifests.registry import NAME_PATTERN, StrictModel
 
 Score = Field(default=None, ge=1, le=5)
 Text = Field(min_length=1)
@@ -99,6 +100,20 @@ class TimeReturned(StrictModel):
         return self
 
 
+class AssetUseSpec(StrictModel):
+    """An asset the initiative reuses: pinned to a version, or following a label."""
+
+    asset: str = Field(pattern=NAME_PATTERN.pattern)
+    version: int | None = Field(default=None, ge=1)
+    label: Literal["production", "staging", "latest"] | None = None
+
+    @model_validator(mode="after")
+    def _version_or_label(self) -> AssetUseSpec:
+        if (self.version is None) == (self.label is None):
+            raise ValueError("give exactly one of version and label")
+        return self
+
+
 class InitiativeSpec(StrictModel):
     """A use case on its way to scale; only title, theme and stage are required."""
 
@@ -115,6 +130,15 @@ class InitiativeSpec(StrictModel):
     target_cohort_size: int | None = Field(default=None, ge=0, alias="targetCohortSize")
     capacity: float | None = Field(default=None, ge=0)
     time_returned: TimeReturned | None = Field(default=None, alias="timeReturned")
+    uses: list[AssetUseSpec] | None = None
+
+    @model_validator(mode="after")
+    def _each_asset_once(self) -> InitiativeSpec:
+        names = [u.asset for u in self.uses or []]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"each asset is used once: {', '.join(repeated)} appear twice")
+        return self
 
 
 class RubricWeights(StrictModel):

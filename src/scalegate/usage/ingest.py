@@ -21,12 +21,21 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from scalegate.core.usage import bucket_key, event_cost
+from scalegate.db import upsert
 from scalegate.errors import Problem
 from scalegate.evidence.schemas import BaseEvent
 from scalegate.evidence.service import IngestResult, stores
 from scalegate.portfolio.models import Initiative
 from scalegate.settings import get_settings
-from scalegate.usage.models import SUMS, ModelEntry, UsageDay, UsageHour, UsageSeen, UsageUser
+from scalegate.usage.models import (
+    SUMS,
+    ModelEntry,
+    UsageAssetDay,
+    UsageDay,
+    UsageHour,
+    UsageSeen,
+    UsageUser,
+)
 from scalegate.usage.schemas import UsageEvent
 
 HourKey = tuple[str, datetime, str, str, bool]
@@ -39,6 +48,8 @@ HOURS: Table = UsageHour.__table__  # type: ignore[assignment]
 DAYS: Table = UsageDay.__table__  # type: ignore[assignment]
 USERS: Table = UsageUser.__table__  # type: ignore[assignment]
 SEEN: Table = UsageSeen.__table__  # type: ignore[assignment]
+ASSET_DAYS: Table = UsageAssetDay.__table__  # type: ignore[assignment]
+AssetDayKey = tuple[str, date, str, int, bool]
 
 
 def user_key(user: str, hashed: bool = True) -> str:
@@ -304,6 +315,41 @@ def _add_users(session: Session, users: set[tuple[str, date, str]]) -> None:
     session.connection().execute(statement, rows)
 
 
+def _add_asset_calls(session: Session, events: Iterable[UsageEvent]) -> None:
+    """Count calls naming an asset or prompt per (asset, day, initiative, version, prompt)."""
+    calls: dict[AssetDayKey, list[int]] = {}
+    for e in events:
+        use = e.asset_use()
+        if use is None:
+            continue
+        name, version, via_prompt = use
+        counts = calls.setdefault((name, e.at.date(), e.initiative, version, via_prompt), [0, 0])
+        counts[0] += 1
+        counts[1] += e.model is not None
+    rows = [
+        {
+            "asset": name,
+            "day": day,
+            "initiative": initiative,
+            "version": version,
+            "via_prompt": via_prompt,
+            "calls": n,
+            "model_calls": m,
+        }
+        for (name, day, initiative, version, via_prompt), (n, m) in sorted(calls.items())
+    ]
+    upsert(
+        session,
+        ASSET_DAYS,
+        rows,
+        ["asset", "day", "initiative", "version", "via_prompt"],
+        lambda new: {
+            "calls": ASSET_DAYS.c.calls + new.calls,
+            "model_calls": ASSET_DAYS.c.model_calls + new.model_calls,
+        },
+    )
+
+
 @stores("usage")
 def store_usage(
     session: Session, events: list[tuple[int, BaseEvent]], result: IngestResult
@@ -344,6 +390,7 @@ def store_usage(
         if into is None:
             into = days[day_key] = _Sums()
         into.merge(sums)
+    _add_asset_calls(session, fresh)
     _merge(session, HOURS, "hour", hours)
     _merge(session, DAYS, "day", days)
     _add_users(session, users)

@@ -104,3 +104,28 @@ class UsageSeen(Base):
     __tablename__ = "usage_seen"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class UsageAssetDay(Base):
+    """Calls of one initiative naming one asset (or prompt) on one UTC day.
+
+    `version` is 0 when the call named no version; `via_prompt` is true when a Langfuse prompt
+    attribute named it, which makes it a prompt whether or not the library holds it.
+    """
+
+    __tablename__ = "usage_asset_day"
+    __table_args__ = (
+        UniqueConstraint(
+            "asset", "day", "initiative", "version", "via_prompt", name="uq_usage_asset_day_key"
+        ),
+        Index("ix_usage_asset_day_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    initiative: Mapped[str] = mapped_column(String(63))
+    version: Mapped[int] = mapped_column(Integer)
+    via_prompt: Mapped[bool] = mapped_column(Boolean)
+    calls: Mapped[int] = mapped_column(Integer)
+    model_calls: Mapped[int] = mapped_column(Integer)

@@ -143,6 +143,12 @@ def event_dict(event: UsageEvent) -> dict[str, Any]:
     return found
 
 
+# The asset a call used: scalegate's own attribute (NAME or NAME@VERSION), or the prompt as
+# Langfuse's SDKs record it on a generation.
+ASSET_ATTRIBUTE = "scalegate.asset"
+LANGFUSE_PROMPT_NAME = "langfuse.observation.prompt.name"
+LANGFUSE_PROMPT_VERSION = "langfuse.observation.prompt.version"
+
 # The attributes the conversion reads; the others are never converted.
 READ = frozenset(
     {
@@ -157,6 +163,9 @@ READ = frozenset(
         "gen_ai.usage.output_tokens",
         "scalegate.human_reviewed",
         "scalegate.guardrail_triggered",
+        ASSET_ATTRIBUTE,
+        LANGFUSE_PROMPT_NAME,
+        LANGFUSE_PROMPT_VERSION,
     }
 )
 
@@ -262,6 +271,13 @@ def _span_event(
             flag = _flag(attributes[key])
             if flag is not None:
                 event[name] = flag
+    asset = _text(attributes.get(ASSET_ATTRIBUTE))
+    if asset is not None:
+        event["asset"] = asset
+    prompt = _text(attributes.get(LANGFUSE_PROMPT_NAME))
+    if prompt is not None:
+        version = _count(attributes.get(LANGFUSE_PROMPT_VERSION))
+        event["prompt"] = f"{prompt}@{version}" if version else prompt
     try:
         return UsageEvent.model_validate(event)
     except ValidationError as error:

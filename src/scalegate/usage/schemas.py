@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from scalegate.core.assets import parse_asset_ref
 from scalegate.evidence.schemas import BaseEvent, Id, InitiativeName, Timestamp, register_event_type
 
+
+def _asset_reference(value: str) -> str:
+    parse_asset_ref(value)  # raises ValueError with the reason
+    return value
+
+
+AssetReference = Annotated[Id, AfterValidator(_asset_reference)]
 Outcome = Literal["accepted", "edited", "overridden", "escalated", "failed"]
 
 
@@ -29,6 +37,18 @@ class UsageEvent(BaseEvent):
     cost: float | None = Field(default=None, ge=0)
     human_reviewed: bool | None = None
     guardrail_triggered: bool | None = None
+    # The library asset the call used (NAME or NAME@VERSION), and the prompt it used as a
+    # prompt manager names it; `asset` wins when both are given.
+    asset: AssetReference | None = None
+    prompt: AssetReference | None = None
+
+    def asset_use(self) -> tuple[str, int, bool] | None:
+        """(asset, version or 0, named as a prompt) when the event names an asset or prompt."""
+        named = self.asset or self.prompt
+        if named is None:
+            return None
+        name, version = parse_asset_ref(named)
+        return name, version or 0, self.prompt is not None
 
 
 register_event_type("usage", UsageEvent)

@@ -1,0 +1,1 @@
+"""The reusable asset library: versioned assets, labels, policies and reuse."""

@@ -1,0 +1,105 @@
+"""Loading what the reuse figures need: assets, declared uses, observed uses, initiatives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from scalegate.assets.models import Asset, AssetLabel
+from scalegate.core import assets as core
+from scalegate.portfolio.models import AssetUse, Initiative, Theme
+from scalegate.usage.models import UsageAssetDay
+
+
+def asset_facts(
+    session: Session, where: ColumnElement[bool] | None = None
+) -> dict[str, core.AssetFacts]:
+    """Every asset (or those matching `where`) with its latest version and labels."""
+    query = select(Asset.id, Asset.name, Asset.type, Asset.origin, Asset.lifecycle, Asset.latest)
+    if where is not None:
+        query = query.where(where)
+    rows = session.execute(query).all()
+    labels: dict[int, dict[str, int]] = {}
+    label_query = select(AssetLabel.asset_id, AssetLabel.label, AssetLabel.version)
+    if where is not None:
+        label_query = label_query.join(Asset, Asset.id == AssetLabel.asset_id).where(where)
+    for asset_id, label, version in session.execute(label_query):
+        labels.setdefault(asset_id, {})[label] = version
+    return {
+        r.name: core.AssetFacts(
+            r.name, r.type, r.origin, r.lifecycle, r.latest, labels.get(r.id, {})
+        )
+        for r in rows
+    }
+
+
+def declared_uses(
+    session: Session,
+    *,
+    assets: Iterable[str] | None = None,
+    initiative: str | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[core.DeclaredUse]:
+    """Declared uses, all or narrowed to some assets, one initiative, or assets matching `where`."""
+    query = select(Initiative.name, AssetUse.asset, AssetUse.version, AssetUse.label).join(
+        Initiative, Initiative.id == AssetUse.initiative_id
+    )
+    if assets is not None:
+        query = query.where(AssetUse.asset.in_(list(assets)))
+    if initiative is not None:
+        query = query.where(Initiative.name == initiative)
+    if where is not None:
+        query = query.join(Asset, Asset.name == AssetUse.asset).where(where)
+    return [core.DeclaredUse(*row) for row in session.execute(query)]
+
+
+def observed_uses(
+    session: Session,
+    as_of: datetime,
+    *,
+    assets: Iterable[str] | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[core.ObservedUse]:
+    """Observed calls per (initiative, asset, version, day) in the 28 days up to as_of."""
+    u = UsageAssetDay
+    query = select(u.initiative, u.asset, u.version, u.day, u.calls).where(
+        u.day >= core.window_start(as_of), u.day <= as_of.date(), u.calls > 0
+    )
+    if assets is not None:
+        query = query.where(u.asset.in_(list(assets)))
+    if where is not None:
+        query = query.join(Asset, Asset.name == u.asset).where(where)
+    return [core.ObservedUse(*row) for row in session.execute(query)]
+
+
+def prompt_calls(session: Session, as_of: datetime) -> list[core.PromptCalls]:
+    """Model calls naming an asset or prompt per day, in the 28 days up to as_of."""
+    u = UsageAssetDay
+    query = select(u.asset, u.via_prompt, u.model_calls, u.day).where(
+        u.day >= core.window_start(as_of), u.day <= as_of.date(), u.model_calls > 0
+    )
+    return [core.PromptCalls(*row) for row in session.execute(query)]
+
+
+def initiative_facts(
+    session: Session, names: Iterable[str] | None = None
+) -> dict[str, core.InitiativeFacts]:
+    """Name, theme and stage of every initiative (or of the named ones)."""
+    query = select(Initiative.name, Theme.name, Initiative.stage).join(
+        Theme, Theme.id == Initiative.theme_id
+    )
+    if names is not None:
+        query = query.where(Initiative.name.in_(list(names)))
+    return {
+        name: core.InitiativeFacts(name, theme, stage)
+        for name, theme, stage in session.execute(query)
+    }
+
+
+def as_plain(facts: core.AssetFacts) -> dict[str, Any]:
+    """The labels of an asset as shown: production, staging and latest."""
+    return {**dict(facts.labels), core.LATEST: facts.latest}
