@@ -166,11 +166,20 @@ class AssetKind(KindHandler):
 
     def _add_version(self, row: Asset, spec: Spec) -> None:
         digest = spec_digest(spec)
-        if row.latest and self._latest_digest(row.id, row.latest) == digest:
+        previous = None
+        if row.latest:
+            previous = self.session.scalar(
+                select(AssetVersion).where(
+                    AssetVersion.asset_id == row.id, AssetVersion.version == row.latest
+                )
+            )
+        if previous is not None and previous.sha256 == digest:
             return  # the same content never makes a new version
         artifact = spec.get("artifact")
         content = None if artifact else spec.get("content")
         annotations = spec.get("metadata", {}).get("annotations", {})
+        # A change message left over from the previous version does not describe this one.
+        change = annotations.get(CHANGE_ANNOTATION)
         row.latest += 1
         self.session.add(
             AssetVersion(
@@ -182,7 +191,7 @@ class AssetKind(KindHandler):
                 size=len(content.encode("utf-8")) if content is not None else 0,
                 created_by=self.actor,
                 created_at=datetime.now(UTC),
-                change=annotations.get(CHANGE_ANNOTATION),
+                change=change if change != (previous and previous.change) else None,
             )
         )
 

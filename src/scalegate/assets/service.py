@@ -434,3 +434,41 @@ def initiative_assets(session: Session, initiative: str, as_of: datetime) -> dic
     )
     assets = facts.asset_facts(session, where)
     return core.assets_evidence(initiative, assets, declared, reused_by(session, initiative, as_of))
+
+
+def initiative_library(session: Session, initiative: str, as_of: datetime) -> dict[str, Any]:
+    """What the initiative page shows: the assets it reuses (resolved, stale, lifecycle) and
+    every asset it originated with its labels and reuse counts."""
+    evidence = initiative_assets(session, initiative, as_of)
+    names = {u["name"] for u in evidence["uses"]}
+    rows = {
+        r.name: r
+        for r in session.scalars(
+            select(Asset).where(or_(Asset.origin == initiative, Asset.name.in_(names)))
+        )
+    }
+    published = sorted((r for r in rows.values() if r.origin == initiative), key=lambda r: r.name)
+    mine = [r.name for r in published]
+    counts = core.reuse_counts(
+        {r.name: r.origin for r in published},
+        facts.declared_uses(session, assets=mine),
+        facts.observed_uses(session, as_of, assets=mine),
+        as_of,
+    )
+    labelled = facts.asset_facts(session, Asset.name.in_(mine)) if mine else {}
+    return {
+        "uses": [
+            {
+                **use,
+                "type": rows[use["name"]].type if use["name"] in rows else None,
+                "title": rows[use["name"]].title if use["name"] in rows else use["name"],
+                "lifecycle": rows[use["name"]].lifecycle if use["name"] in rows else None,
+            }
+            for use in evidence["uses"]
+        ],
+        "published": [
+            {**_summary(r), "labels": facts.as_plain(labelled[r.name]), "reuse": counts[r.name]}
+            for r in published
+        ],
+        "reusedBy": evidence["reusedBy"],
+    }
