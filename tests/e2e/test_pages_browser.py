@@ -379,9 +379,9 @@ def test_each_page_loads_renders_its_charts_and_fits(
 
 
 def test_the_chart_bundle_is_served_locally_and_cached(server: dict[str, Any]) -> None:
-    response = httpx.get(server["url"] + "/assets/vega-embed.js")
+    response = httpx.get(server["url"] + "/vendor/vega-embed.js")
     assert response.status_code == 200
     assert "window.vegaEmbed" in response.text
     etag = response.headers["etag"]
-    again = httpx.get(server["url"] + "/assets/vega-embed.js", headers={"If-None-Match": etag})
+    again = httpx.get(server["url"] + "/vendor/vega-embed.js", headers={"If-None-Match": etag})
     assert again.status_code == 304

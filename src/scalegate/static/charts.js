@@ -1,5 +1,5 @@
 // Render every chart on the page from its embedded Vega-Lite spec (vega-embed is served by
-// scalegate itself at /assets/vega-embed.js). The data table next to each chart stays the
+// scalegate itself at /vendor/vega-embed.js). The data table next to each chart stays the
 // accessible, script-free form of the same facts.
 (function () {
   function render() {

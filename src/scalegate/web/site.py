@@ -22,8 +22,8 @@ from scalegate.web.auth import (
 from scalegate.web.page_cache import PageCache
 from scalegate.web.render import TEMPLATES
 
-BUNDLE_PATH = "/assets/vega-embed.js"
-assets = APIRouter(include_in_schema=False)
+BUNDLE_PATH = "/vendor/vega-embed.js"
+vendor = APIRouter(include_in_schema=False)
 
 
 @cache
@@ -36,7 +36,7 @@ def vega_bundle() -> tuple[str, str]:
     return source, hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-@assets.get(BUNDLE_PATH)
+@vendor.get(BUNDLE_PATH)
 def vega_embed_script(request: Request) -> Response:
     """The chart runtime, served from this process: no CDN, works offline, cached by browsers."""
     source, etag = vega_bundle()
@@ -75,7 +75,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         )
 
     for router in (
-        assets,
+        vendor,
         signin.router,
         pages.router,
         dashboard.router,
