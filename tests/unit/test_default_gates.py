@@ -93,8 +93,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"evidence": {"signoffs": signed("risk-review")}},
     ),
     "standard-interface-published": (
-        {"evidence": {"assets": {"published": [{"kind": "prompt"}, {"kind": "interface"}]}}},
-        {"evidence": {"assets": {"published": [{"kind": "prompt"}]}}},
+        {"evidence": {"assets": {"published": [{"type": "prompt"}, {"type": "interface"}]}}},
+        {"evidence": {"assets": {"published": [{"type": "prompt"}]}}},
     ),
     "cost-per-transaction-known": (
         {"evidence": {"usage": {"models": [], "economics": {"cost_per_transaction": 0.031}}}},
@@ -149,7 +149,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
     "reusable-assets-published": (
-        {"evidence": {"assets": {"published": [{"kind": "prompt"}]}}},
+        {"evidence": {"assets": {"published": [{"type": "prompt"}]}}},
         {"evidence": {"assets": {"published": []}}},
     ),
     "reuse-review-done": (

@@ -223,27 +223,20 @@ def test_setting_or_dropping_capacity_is_a_change_and_creation_is_not() -> None:
 # --- knowledge silos -----------------------------------------------------------------------
 
 
-def test_knowledge_silos_while_assets_are_not_tracked() -> None:
-    scaled = InitiativeFacts("scaled", "govern")
+def test_knowledge_silos_flags_only_scaled_initiatives_without_reuse_or_publishing() -> None:
+    """adopt, govern and expand count; an industrialize initiative is not yet expected to share."""
+    reuses = InitiativeFacts("reuses", "adopt", assets_reused=("prompt-pack",))
+    publishes = InitiativeFacts("publishes", "expand", assets_published=("eval-set",))
+    silo = InitiativeFacts("silo", "govern")
     early = InitiativeFacts("early", "industrialize")
-    (risk,) = knowledge_silos(facts(scaled, early), AS_OF, T)
-    assert risk.initiatives == ("scaled",)
+    (risk,) = knowledge_silos(facts(reuses, publishes, silo, early), AS_OF, T)
+    assert risk.initiatives == ("silo",)
     assert risk.severity == "low"
     assert risk.message == (
-        "at govern with no reused or published asset on record "
-        "(scalegate does not track asset reuse or publishing yet)"
+        "at govern, reuses no other initiative's asset and has published none to the library "
+        "(no production-labelled asset names it as origin)"
     )
-    assert risk.figures["tracked"] is False
-
-
-def test_knowledge_silos_with_tracked_assets() -> None:
-    reuses = InitiativeFacts("reuses", "adopt", assets_reused=("prompt-pack",), assets_published=())
-    publishes = InitiativeFacts("publishes", "expand", assets_published=("eval-set",))
-    silo = InitiativeFacts("silo", "adopt", assets_reused=(), assets_published=())
-    (risk,) = knowledge_silos(facts(reuses, publishes, silo), AS_OF, T)
-    assert risk.initiatives == ("silo",)
-    assert risk.message == "at adopt with no reused or published asset on record"
-    assert risk.figures["tracked"] is True
+    assert risk.figures == {"stage": "govern", "assets_reused": 0, "assets_published": 0}
 
 
 # --- shadow AI -----------------------------------------------------------------------------

@@ -472,3 +472,21 @@ def initiative_library(session: Session, initiative: str, as_of: datetime) -> di
         ],
         "reusedBy": evidence["reusedBy"],
     }
+
+
+def reuse_by_initiative(session: Session, as_of: datetime) -> dict[str, dict[str, list[str]]]:
+    """Per initiative: the assets it reuses (declared or observed, originated elsewhere) and the
+    production-labelled assets it published: what the knowledge-silos risk reads."""
+    assets = facts.asset_facts(session)
+    found: dict[str, dict[str, set[str]]] = {}
+    uses = [(u.initiative, u.asset) for u in facts.declared_uses(session)]
+    uses += [(o.initiative, o.asset) for o in facts.observed_uses(session, as_of)]
+    for initiative, name in uses:
+        asset = assets.get(name)
+        if asset is not None and asset.origin != initiative:
+            found.setdefault(initiative, {"reused": set(), "published": set()})["reused"].add(name)
+    for asset in assets.values():
+        if asset.origin and asset.production is not None and asset.lifecycle != "retired":
+            entry = found.setdefault(asset.origin, {"reused": set(), "published": set()})
+            entry["published"].add(asset.name)
+    return {n: {k: sorted(v) for k, v in entry.items()} for n, entry in found.items()}

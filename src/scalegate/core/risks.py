@@ -89,9 +89,9 @@ class InitiativeFacts:
     hypotheses: tuple[HypothesisState, ...] = ()
     # Every capacity it had since it was created, oldest first (the first is its creation).
     capacity_history: tuple[CapacityPoint, ...] = ()
-    # Assets reused and published; None while scalegate does not track them.
-    assets_reused: tuple[str, ...] | None = None
-    assets_published: tuple[str, ...] | None = None
+    # Assets it uses that another initiative originated, and production assets it originated.
+    assets_reused: tuple[str, ...] = ()
+    assets_published: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,26 +312,20 @@ def funding_churn(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -> 
 
 
 def knowledge_silos(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -> list[Risk]:
-    """At adopt or later, yet neither reusing nor publishing any asset."""
+    """At adopt or later, yet neither reusing another initiative's asset nor publishing one."""
     risks = []
     for i in _live(facts):
         if i.stage not in SCALED_STAGES or i.assets_reused or i.assets_published:
             continue
-        untracked = i.assets_reused is None and i.assets_published is None
-        note = " (scalegate does not track asset reuse or publishing yet)" if untracked else ""
         risks.append(
             Risk(
                 "knowledge-silos",
                 "Knowledge silos",
                 LOW,
                 (i.name,),
-                f"at {i.stage} with no reused or published asset on record{note}",
-                {
-                    "stage": i.stage,
-                    "assets_reused": None if i.assets_reused is None else 0,
-                    "assets_published": None if i.assets_published is None else 0,
-                    "tracked": not untracked,
-                },
+                f"at {i.stage}, reuses no other initiative's asset and has published none "
+                "to the library (no production-labelled asset names it as origin)",
+                {"stage": i.stage, "assets_reused": 0, "assets_published": 0},
             )
         )
     return risks

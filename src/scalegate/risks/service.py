@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scalegate.assets.service import reuse_by_initiative
 from scalegate.audit.models import AuditRecord
 from scalegate.core.lifecycle import Stage
 from scalegate.core.risks import (
@@ -147,6 +148,7 @@ def gather_facts(session: Session, as_of: datetime, thresholds: RiskThresholds) 
     """Everything the risk rules read, from the workspace as of a moment."""
     entries = _stage_entries(session, as_of)
     capacities = _capacity_histories(session, as_of)
+    reuse = reuse_by_initiative(session, as_of)
     initiatives = []
     for row in session.scalars(select(Initiative).order_by(Initiative.name)):
         initiatives.append(
@@ -160,6 +162,8 @@ def gather_facts(session: Session, as_of: datetime, thresholds: RiskThresholds) 
                 data_classes=tuple(row.data_classes or ()),
                 hypotheses=_hypotheses(session, row, as_of) if row.stage == Stage.PROVE else (),
                 capacity_history=tuple(capacities.get(row.name, ())),
+                assets_reused=tuple(reuse.get(row.name, {}).get("reused", ())),
+                assets_published=tuple(reuse.get(row.name, {}).get("published", ())),
             )
         )
     services = sorted({s for i in initiatives if i.stage in PIPELINE_STAGES for s in i.services})
