@@ -125,7 +125,7 @@ spec:
     with pytest.raises(InvalidInput) as caught:
         apply_sources(gated.sessions, [("g.yaml", skip)], ADMIN)
     assert [str(p) for p in caught.value.details] == [
-        "g.yaml:5: GatePolicy/skip: spec.transition: value error, a gate guards one forward step: "
+        "g.yaml:5: GatePolicy/skip: spec.transition: a gate guards one forward step: "
         "after define comes prove"
     ]
 

@@ -87,10 +87,11 @@ class AssetSpec(StrictModel):
 
 
 class AssetMetadata(StrictModel):
-    """metadata besides the name: annotations (the change message) and labels."""
+    """metadata besides the name: annotations (the change message). There is no
+    metadata.labels: version labels move only by promote, and a field of that name would
+    suggest otherwise."""
 
     annotations: dict[str, str] | None = None
-    labels: dict[str, str] | None = None
 
 
 class AppliesTo(StrictModel):

@@ -91,6 +91,9 @@ def _friendly(error: dict[str, Any]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field"
+    if kind == "value_error":
+        # pydantic prefixes a validator's own message with "Value error, "; the message is ours.
+        message = message.removeprefix("Value error, ")
     return message[0].lower() + message[1:] if message else message
 
 
