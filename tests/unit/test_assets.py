@@ -134,7 +134,7 @@ def test_deprecation_impact_per_version() -> None:
     assert impact_sentence(4, None) == "retiring v4 affects no initiative"
 
 
-def test_portfolio_reuse_rate_counts_initiatives_past_prove_using_others_production_assets() -> None:
+def test_portfolio_reuse_rate_counts_initiatives_past_prove_reusing_production_assets() -> None:
     """Past prove: disputes, triage, claims, summaries (underwriting is at prove) = 4.
     disputes uses only its own prompt: no. triage uses the prompt (production label, origin
     disputes): yes. claims uses the prompt: yes. summaries' only call is outside the window: no.
