@@ -39,7 +39,8 @@ spec: {title: Risk}
 apiVersion: scalegate.dev/v1
 kind: Initiative
 metadata: {name: disputes}
-spec: {title: Billing disputes, theme: ops, stage: govern, uses: [{asset: dispute-prompt, label: production}]}
+spec: {title: Billing disputes, theme: ops, stage: govern,
+       uses: [{asset: dispute-prompt, label: production}]}
 ---
 apiVersion: scalegate.dev/v1
 kind: Initiative
