@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from scalegate import __version__
+from scalegate.assets import api as assets_api
 from scalegate.errors import ScalegateError
 from scalegate.evidence import api as evidence_api
 from scalegate.gates import api as gates_api
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(manifests_api.router)
     app.include_router(portfolio_api.router)
     app.include_router(gates_api.router)
+    app.include_router(assets_api.router)
     app.include_router(evidence_api.router)
     app.include_router(usage_api.router)
     app.include_router(slo_api.router)

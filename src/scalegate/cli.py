@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from scalegate import __version__
 from scalegate.access.cli import tokens, users
+from scalegate.assets.cli import asset_app
 from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
 from scalegate.demo import DEMO_USER, build_demo, demo_sign_in
@@ -57,6 +58,7 @@ app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(audit, name="audit")
 app.add_typer(gate, name="gate")
+app.add_typer(asset_app, name="asset")
 metrics_app.command("outcomes")(outcomes)
 metrics_app.command("usage")(usage)
 metrics_app.command("slo")(slo)
