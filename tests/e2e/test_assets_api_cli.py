@@ -367,7 +367,14 @@ def test_cli_reuse_figures(cli_env: str, library: Workspace) -> None:
         ("redaction-policy", 1),
     ]
     assert figures["stalePins"] == [
-        {"initiative": "refunds", "asset": "billing-prompt", "version": 1}
+        {
+            "initiative": "refunds",
+            "asset": "billing-prompt",
+            "version": 1,
+            "label": None,
+            "resolvedVersion": 1,
+            "productionVersion": 2,
+        }
     ]
     assert (figures["assets"], figures["production"]) == (4, 1)
     text = cli("asset", "reuse")
@@ -542,7 +549,14 @@ def test_api_reuse_figures(client: TestClient, library: Workspace) -> None:
     assert (figures["reuseRate"]["reusing"], figures["reuseRate"]["pastProve"]) == (2, 3)
     assert figures["promptReuse"]["share"] == 0.75
     assert figures["stalePins"] == [
-        {"initiative": "refunds", "asset": "billing-prompt", "version": 1}
+        {
+            "initiative": "refunds",
+            "asset": "billing-prompt",
+            "version": 1,
+            "label": None,
+            "resolvedVersion": 1,
+            "productionVersion": 2,
+        }
     ]
     before = (datetime.now(UTC) - timedelta(days=60)).strftime("%Y-%m-%dT00:00:00")
     old = client.get("/api/v1/reuse", params={"as_of": before}, headers=viewer).json()

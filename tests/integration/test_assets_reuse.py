@@ -207,7 +207,14 @@ def test_reuse_figures_on_a_hand_computed_portfolio(portfolio: Workspace) -> Non
     }
     assert figures["promptReuse"] == {"libraryCalls": 3, "knownPromptCalls": 4, "share": 0.75}
     assert figures["stalePins"] == [
-        {"initiative": "triage", "asset": "dispute-prompt", "version": 1}
+        {
+            "initiative": "triage",
+            "asset": "dispute-prompt",
+            "version": 1,
+            "label": None,
+            "resolvedVersion": 1,
+            "productionVersion": 2,
+        }
     ]
     # routing is only called by claims, its own origin: used, but not reused
     assert [m["name"] for m in figures["mostReused"]] == ["dispute-prompt"]

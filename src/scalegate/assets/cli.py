@@ -263,7 +263,14 @@ def reuse(
     for m in figures["mostReused"]:
         most.add_row(m["name"], m["type"], str(m["consumers"]), str(m["reusedBy"]))
     console.print(most if figures["mostReused"] else "no asset is reused yet")
-    stale = Table("initiative", "asset", "pinned", title="stale pins")
+    stale = Table("initiative", "asset", "pinned", "resolves to", "production", title="stale pins")
     for s in figures["stalePins"]:
-        stale.add_row(s["initiative"], s["asset"], _version(s["version"]))
+        pinned = s["label"] if s["label"] else _version(s["version"])
+        stale.add_row(
+            s["initiative"],
+            s["asset"],
+            pinned,
+            _version(s["resolvedVersion"]),
+            _version(s["productionVersion"]),
+        )
     console.print(stale if figures["stalePins"] else "no stale pins")

@@ -384,12 +384,21 @@ def portfolio_reuse(session: Session, as_of: datetime) -> dict[str, Any]:
     initiatives = facts.initiative_facts(session)
     counts = core.reuse_counts({n: a.origin for n, a in assets.items()}, declared, observed, as_of)
     prompts = [n for n, a in assets.items() if a.type == "prompt"]
-    stale = [
-        {"initiative": u.initiative, "asset": u.asset, "version": u.version}
-        for u in declared
-        if u.asset in assets
-        and core.is_stale(assets[u.asset].resolve(u.version, u.label), assets[u.asset])
-    ]
+    stale = []
+    for use in declared:
+        asset = assets.get(use.asset)
+        resolved = asset.resolve(use.version, use.label) if asset else None
+        if asset is not None and core.is_stale(resolved, asset):
+            stale.append(
+                {
+                    "initiative": use.initiative,
+                    "asset": use.asset,
+                    "version": use.version,
+                    "label": use.label,
+                    "resolvedVersion": resolved,
+                    "productionVersion": asset.production,
+                }
+            )
     most = sorted(
         (n for n in counts if counts[n]["reusedBy"] > 0),
         key=lambda n: (-counts[n]["reusedBy"], -counts[n]["consumers"], n),
