@@ -71,6 +71,7 @@ def test_api_gate_check_advance_and_refusals(client: TestClient, gated: Workspac
         "rules",
         "readiness",
         "input_hash",
+        "assetUses",
     }
     refused = client.post(
         "/api/v1/initiatives/disputes/advance", json={"to": "prove"}, headers=viewer
