@@ -19,6 +19,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates"
 NAV = (
     ("/", "Portfolio"),
     ("/dashboard", "Dashboard"),
+    ("/assets", "Assets"),
     ("/audit", "Audit log"),
 )
 

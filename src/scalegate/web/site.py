@@ -10,7 +10,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from scalegate.settings import Settings
-from scalegate.web import audit_page, dashboard, initiative, pages, reviews_page, risks_page, signin
+from scalegate.web import (
+    assets_pages,
+    audit_page,
+    dashboard,
+    initiative,
+    pages,
+    reviews_page,
+    risks_page,
+    signin,
+)
 from scalegate.web.auth import (
     FormRefused,
     SignInRequired,
@@ -83,5 +92,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         audit_page.router,
         risks_page.router,
         reviews_page.router,
+        assets_pages.router,
     ):
         app.include_router(router)
