@@ -282,3 +282,15 @@ def test_content_from_problems_name_the_file_and_line(library: Workspace, tmp_pa
         "text; use artifact: {url, sha256} for binary content"
     )
     assert service.library(library.sessions)["total"] == 0
+
+
+def test_a_diff_keeps_last_lines_without_a_newline_apart(library: Workspace) -> None:
+    apply_sources(
+        library.sessions, [("a.yaml", asset("p", "  content: |-\n    a\n    b\n"))], ADMIN
+    )
+    apply_sources(
+        library.sessions, [("a.yaml", asset("p", "  content: |-\n    a\n    c\n"))], ADMIN
+    )
+    assert service.diff(library.sessions, "p", 1, 2)["diff"] == (
+        "--- p@1\n+++ p@2\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
+    )

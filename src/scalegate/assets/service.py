@@ -77,33 +77,36 @@ def library(
     when = as_of or _now()
     where = _filters(type_, tag, q, lifecycle)
     with transaction(factory) as session:
-        query = select(Asset)
+        # What sorting needs of every hit; whole rows and labels only for the page shown.
+        query = select(Asset.name, Asset.origin, Asset.updated_at, *([Asset.tags] if tag else []))
         if where is not None:
             query = query.where(where)
-        rows = {r.name: r for r in session.scalars(query)}
+        hits = session.execute(query).all()
         if tag:
-            rows = {n: r for n, r in rows.items() if tag in r.tags}
+            hits = [h for h in hits if tag in h.tags]
         counts = core.reuse_counts(
-            {n: r.origin for n, r in rows.items()},
+            {h.name: h.origin for h in hits},
             facts.declared_uses(session, where=where),
             facts.observed_uses(session, when, where=where),
             when,
         )
+        ordered = sorted(hits, key=lambda h: h.name)
+        if sort == "reuse":
+            ordered.sort(key=lambda h: (-counts[h.name]["consumers"], -counts[h.name]["reusedBy"]))
+        elif sort == "updated":
+            ordered.sort(key=lambda h: h.updated_at, reverse=True)
+        shown = [h.name for h in ordered[offset : offset + limit]]
+        rows = {r.name: r for r in session.scalars(select(Asset).where(Asset.name.in_(shown)))}
+        page = [rows[name] for name in shown]
         labels: dict[int, dict[str, int]] = {}
-        if rows:
+        if page:
             label_rows = session.execute(
                 select(AssetLabel.asset_id, AssetLabel.label, AssetLabel.version).where(
-                    AssetLabel.asset_id.in_([r.id for r in rows.values()])
+                    AssetLabel.asset_id.in_([r.id for r in page])
                 )
             )
             for asset_id, label, version in label_rows:
                 labels.setdefault(asset_id, {})[label] = version
-    ordered = sorted(rows.values(), key=lambda r: r.name)
-    if sort == "reuse":
-        ordered.sort(key=lambda r: (-counts[r.name]["consumers"], -counts[r.name]["reusedBy"]))
-    elif sort == "updated":
-        ordered.sort(key=lambda r: r.updated_at, reverse=True)
-    page = ordered[offset : offset + limit]
     return {
         "total": len(ordered),
         "asOf": when.isoformat(),
@@ -218,14 +221,15 @@ def version_content(
 def diff(factory: sessionmaker[Session], name: str, a: int, b: int) -> dict[str, Any]:
     """A unified diff of two versions' content (artifacts compare by digest)."""
     left, right = version_content(factory, name, a), version_content(factory, name, b)
-    text = "".join(
-        difflib.unified_diff(
-            (left["content"] or "").splitlines(keepends=True),
-            (right["content"] or "").splitlines(keepends=True),
-            fromfile=f"{name}@{a}",
-            tofile=f"{name}@{b}",
-        )
+    # Lines without their endings, so a last line with no newline is not glued to the next.
+    lines = difflib.unified_diff(
+        (left["content"] or "").splitlines(),
+        (right["content"] or "").splitlines(),
+        fromfile=f"{name}@{a}",
+        tofile=f"{name}@{b}",
+        lineterm="",
     )
+    text = "".join(f"{line}\n" for line in lines)
     return {
         "name": name,
         "from": a,
@@ -259,7 +263,8 @@ def history(factory: sessionmaker[Session], name: str) -> list[dict[str, Any]]:
         ]
 
 
-def _promote_action(asset_type: str) -> str:
+def promote_action(asset_type: str) -> str:
+    """The right a promote of this asset type needs."""
     # The Controls guild owns policies: it may promote policy assets (besides platform roles).
     return "asset.promote:policy" if asset_type == "policy" else "asset.promote"
 
@@ -285,7 +290,7 @@ def promote(
         raise InvalidInput("a promote needs a rationale", [Problem("rationale", "required")])
     with transaction(factory) as session:
         row = asset_named(session, name)
-        actor.require(_promote_action(row.type), current_rights(session))
+        actor.require(promote_action(row.type), current_rights(session))
         target = session.scalar(
             select(AssetVersion).where(
                 AssetVersion.asset_id == row.id, AssetVersion.version == version

@@ -115,7 +115,7 @@ def _asset(
         return Page("not_found.html", {"reason": error.message}, 404)
     latest = asset["latest"]
     # The right needed depends on the type (the Controls role may promote policies).
-    action = service._promote_action(asset["type"])
+    action = service.promote_action(asset["type"])
     context: dict[str, Any] = {
         "asset": asset,
         "history": service.history(factory, name)[::-1],
