@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from scalegate import __version__
 from scalegate.assets import api as assets_api
 from scalegate.errors import ScalegateError
+from scalegate.evaluations import api as evaluations_api
 from scalegate.evidence import api as evidence_api
 from scalegate.gates import api as gates_api
 from scalegate.manifests import api as manifests_api
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gates_api.router)
     app.include_router(assets_api.router)
     app.include_router(evidence_api.router)
+    app.include_router(evaluations_api.router)
     app.include_router(usage_api.router)
     app.include_router(slo_api.router)
     app.include_router(risks_api.router)

@@ -16,6 +16,7 @@ from scalegate.audit.cli import audit
 from scalegate.cli_support import State, console, state
 from scalegate.demo import DEMO_USER, build_demo, demo_sign_in
 from scalegate.errors import ScalegateError
+from scalegate.evaluations.cli import evaluations
 from scalegate.evidence.cli import ingest, metrics_app
 from scalegate.gates.cli import advance, gate, readiness, signoff, waive
 from scalegate.manifests.cli import apply, export
@@ -62,6 +63,7 @@ app.add_typer(asset_app, name="asset")
 metrics_app.command("outcomes")(outcomes)
 metrics_app.command("usage")(usage)
 metrics_app.command("slo")(slo)
+metrics_app.command("evaluations")(evaluations)
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(slo_app, name="slo")
 app.command("ingest")(ingest)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     risk_funding_churn_window_days: PositiveInt = 90
     risk_deployment_window_days: PositiveInt = 90
     risk_shadow_ai_window_days: PositiveInt = 28
+    # How long an evaluation run or a security scan counts as fresh evidence.
+    evaluation_fresh_days: PositiveInt = 30
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ def import_models() -> None:
     import scalegate.access.models
     import scalegate.assets.models
     import scalegate.audit.models
+    import scalegate.evaluations.models
     import scalegate.evidence.models
     import scalegate.gates.models
     import scalegate.outcomes.models

@@ -22,6 +22,7 @@ from scalegate.assets.models import (
 from scalegate.audit.service import AuditLog
 from scalegate.core import assets as core
 from scalegate.core.asset_policy import asset_context, compile_asset_policy, evaluate_asset_policies
+from scalegate.core.evaluations import evaluations_evidence
 from scalegate.core.policy import gate_passed
 from scalegate.db import transaction
 from scalegate.errors import GateBlocked, InvalidInput, NotFound, Problem
@@ -269,6 +270,18 @@ def promote_action(asset_type: str) -> str:
     return "asset.promote:policy" if asset_type == "policy" else "asset.promote"
 
 
+def promotion_evidence(
+    session: Session, name: str, version: int, as_of: datetime
+) -> dict[str, Any]:
+    """The `evidence` of a label move: evaluation runs bound to exactly this version."""
+    # Imported here: evaluations reads the library (to check the versions a run names), so
+    # the library reads evaluations only when a promotion needs them.
+    from scalegate.evaluations.service import fresh_days, runs_for_asset
+
+    runs = runs_for_asset(session, name, version, as_of)
+    return {"evaluations": evaluations_evidence(runs, as_of, fresh_days())}
+
+
 def promote(
     factory: sessionmaker[Session],
     actor: Actor,
@@ -332,7 +345,7 @@ def promote(
                 "createdBy": target.created_by,
             },
             label,
-            {},
+            promotion_evidence(session, name, version, when),
             when,
         )
         results = evaluate_asset_policies(policies, row.type, context)

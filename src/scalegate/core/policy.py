@@ -31,6 +31,7 @@ EVIDENCE_KEYS: tuple[str, ...] = (
     "outcomes",
     "usage",
     "evaluations",
+    "security",
     "assets",
     "gates",
 )

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from scalegate.cli_support import JsonOption, console, errors, print_json, state
 from scalegate.errors import InvalidInput, Problem
+from scalegate.evaluations.cli import RESULT_FORMATS, ingest_results_file, print_ingested
 from scalegate.evidence import metrics, service
 
 metrics_app = typer.Typer(help="Computed figures.", no_args_is_help=True)
@@ -83,14 +84,28 @@ def ingest(
     ctx: typer.Context,
     file: str = typer.Argument(..., help="A file of events, or - for standard input."),
     format: str = typer.Option(
-        "auto", help="auto | jsonl | json | cdevents | github | csv (csv: from a .csv name)"
+        "auto",
+        help="auto | jsonl | json | cdevents | github | csv (csv: from a .csv name); "
+        "results files: promptfoo | junit | sarif | inspect",
     ),
     kind: str | None = typer.Option(
         None, help="The event type of every CSV row: kpi | kpi_summary."
     ),
+    initiative: str | None = typer.Option(
+        None, help="Results files: the initiative the runs or scans count toward."
+    ),
+    model: str | None = typer.Option(None, help="Results files: the model evaluated."),
+    assets: list[str] = typer.Option(
+        [], "--asset", help="Results files: an asset version evaluated, NAME@VERSION (repeat)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Store evidence events: all of a batch or, if any line is invalid, none of it."""
+    """Store evidence events: all of a batch or, if any line is invalid, none of it. Results
+    files (promptfoo, JUnit, SARIF, Inspect) are stored per run for --initiative."""
+    if format in RESULT_FORMATS:
+        stored = ingest_results_file(ctx, file, format, initiative, model, assets)
+        print_json(stored) if as_json else print_ingested(stored)
+        return
     text = sys.stdin.read() if file == "-" else _read(file)
     if format == "auto" and file.lower().endswith(".csv"):
         format = "csv"

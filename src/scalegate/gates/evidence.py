@@ -25,6 +25,7 @@ def provides(provider: EvidenceProvider) -> EvidenceProvider:
 def _load_providers() -> None:
     """Import the capabilities' provider modules; each registers itself on import."""
     import scalegate.assets.gate_evidence
+    import scalegate.evaluations.gate_evidence
     import scalegate.evidence.gate_evidence
     import scalegate.outcomes.gate_evidence
     import scalegate.slo.gate_evidence

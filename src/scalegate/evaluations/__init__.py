@@ -1,0 +1,1 @@
+"""Evaluation and security-scan evidence: promptfoo, JUnit, SARIF and Inspect results."""
