@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from scalegate.access import service as access
 from scalegate.access.actor import Actor
 from scalegate.access.service import IssuedToken
+from scalegate.assets.demo import apply_with_history
+from scalegate.assets.service import portfolio_figures
 from scalegate.evidence.demo import demo_delivery
 from scalegate.evidence.service import ingest
 from scalegate.manifests.loader import read_sources
-from scalegate.manifests.service import apply_sources, export_documents
+from scalegate.manifests.service import export_documents
 from scalegate.outcomes.demo import demo_outcomes
 from scalegate.slo.demo import demo_sli
 from scalegate.usage.demo import demo_usage
@@ -40,7 +42,8 @@ def build_demo(
     SLI counts run up to `now` (default: noon UTC of `today`), so burn-rate alerts fire then.
     """
     source = demo_portfolio_dir()
-    totals = apply_sources(factory, read_sources([str(source)]), actor).totals()
+    applied, library = apply_with_history(factory, actor, read_sources([str(source)]))
+    totals = applied.totals()
     initiatives = [
         d["spec"] | {"name": d["metadata"]["name"]}
         for d in export_documents(factory, ["Initiative"])
@@ -58,12 +61,28 @@ def build_demo(
     reliability = ingest(factory, actor, _lines(demo_sli(until)), "jsonl", source="demo")
     return [
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items()),
+        library,
         f"demo delivery history: {delivered.stored} events stored, "
         f"{delivered.duplicates} already there",
         f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there",
         f"demo AI usage: {used.stored} events stored, {used.duplicates} already there",
         f"demo SLI counts: {reliability.stored} stored, {reliability.duplicates} already there",
+        _reuse_line(portfolio_figures(factory, until)),
     ]
+
+
+def _reuse_line(figures: dict[str, Any]) -> str:
+    rate, prompts = figures["reuseRate"], figures["promptReuse"]
+    share = prompts["share"]
+    most = ", ".join(f"{a['name']} ({a['reusedBy']})" for a in figures["mostReused"][:3])
+    return (
+        f"demo reuse: {rate['reusing']} of {rate['pastProve']} initiatives past prove reuse a "
+        f"production asset; {share:.0%} of {prompts['knownPromptCalls']:,} model calls with a "
+        f"known prompt use a library prompt; most reused: {most or 'none'}"
+        if share is not None
+        else f"demo reuse: {rate['reusing']} of {rate['pastProve']} initiatives past prove reuse "
+        "a production asset"
+    )
 
 
 # Signing in to the demo: one admin user, whose token `scalegate demo` prints once.

@@ -74,6 +74,7 @@ def test_export_to_directory_and_back(cli_env: str, tmp_path: Path) -> None:
     out = tmp_path / "export"
     sg("export", "-o", str(out))
     assert sorted(p.name for p in out.iterdir()) == [
+        "asset.yaml",
         "datasource.yaml",
         "initiative.yaml",
         "kpi.yaml",
