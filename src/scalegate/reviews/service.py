@@ -31,6 +31,7 @@ from scalegate.outcomes.service import outcomes_for
 from scalegate.portfolio import service as portfolio
 from scalegate.portfolio.models import Initiative
 from scalegate.portfolio.service import InitiativeSummary
+from scalegate.reviews.reuse import reuse_facts
 from scalegate.risks.service import risk_register
 from scalegate.slo.models import AlertChange
 from scalegate.slo.service import statuses, tracked_objectives
@@ -741,4 +742,5 @@ def review_pack(
         "period": period.as_dict(),
         "summary": summary_text(period, content["changed"], content["decide"]),
         **content,
+        "reuse": reuse_facts(factory, period.end),
     }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from scalegate.assets.service import portfolio_figures
 from scalegate.core.lifecycle import Stage
 from scalegate.db import transaction
 from scalegate.deps import Sessions
@@ -150,7 +151,7 @@ def dora_window(factory: sessionmaker[Session], scope: Scope, as_of: datetime) -
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, actor: PageActor, factory: Sessions) -> HTMLResponse:
-    """Tier 1 business outcomes, tier 2 delivery, tier 3 reliability, with drill-down."""
+    """Tier 1 business outcomes, tier 2 delivery, tier 3 reliability, asset reuse, drill-down."""
     return cached_render(request, actor, factory, lambda _: _dashboard(factory))
 
 
@@ -188,6 +189,7 @@ def _dashboard(factory: sessionmaker[Session]) -> Page:
         "dora": dora,
         "tier2": charts.dora_weekly(dora, "portfolio"),
         "slo": slo_tier(factory, as_of),
+        "reuse": portfolio_figures(factory, as_of),
         "drill": drill,
         "statuses": list(charts.STATUS_COLOURS),
     }

@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from scalegate.access.actor import Actor
+from scalegate.assets import facts as asset_facts
+from scalegate.assets import service as assets
+from scalegate.assets.models import Asset
 from scalegate.core.lifecycle import OWNER_ROLES, STAGE_ORDER, Stage, next_stage, stage_index
 from scalegate.db import transaction
 from scalegate.deps import Sessions
@@ -21,6 +24,7 @@ from scalegate.portfolio import service as portfolio
 from scalegate.slo.service import slo_burndown
 from scalegate.usage.service import usage_for
 from scalegate.web import charts, queries
+from scalegate.web.assets_pages import LABEL_ORDER
 from scalegate.web.auth import PageActor, csrf_protected, read_session
 from scalegate.web.dashboard import dora_window, verdict_of
 from scalegate.web.page_cache import Page, cached_render
@@ -163,6 +167,20 @@ def _slos(factory: Any, name: str, as_of: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _library(factory: Any, name: str, as_of: datetime) -> dict[str, Any]:
+    """The assets the initiative reuses and those it published (assets.initiative_library),
+    each stale use with the version production points at."""
+    with transaction(factory) as session:
+        found = assets.initiative_library(session, name, as_of)
+        stale = [u["name"] for u in found["uses"] if u["stale"]]
+        labelled = asset_facts.asset_facts(session, Asset.name.in_(stale)) if stale else {}
+    uses = [
+        {**u, "production": labelled[u["name"]].production if u["name"] in labelled else None}
+        for u in found["uses"]
+    ]
+    return {**found, "uses": sorted(uses, key=lambda u: u["name"])}
+
+
 def _move_targets(actor: Actor, stage: str, rights: Any) -> list[tuple[str, str]]:
     """(stage, label) of every move this actor may ask for from this stage."""
     targets: list[tuple[str, str]] = []
@@ -184,7 +202,7 @@ def _move_targets(actor: Actor, stage: str, rights: Any) -> list[tuple[str, str]
 def initiative_page(
     name: str, request: Request, actor: PageActor, factory: Sessions
 ) -> HTMLResponse:
-    """Outcome, owners, hypotheses, gate, readiness, delivery, usage and decisions."""
+    """Outcome, owners, hypotheses, gate, readiness, delivery, usage, reuse and decisions."""
     return cached_render(request, actor, factory, lambda viewer: _page(name, viewer, factory))
 
 
@@ -225,6 +243,8 @@ def _page(name: str, actor: Actor, factory: Any) -> Page:
         "dora": dora,
         "dora_charts": charts.dora_weekly(dora, name) if dora["deployments"] else [],
         "slos": _slos(factory, name, as_of),
+        "library": _library(factory, name, as_of),
+        "label_order": LABEL_ORDER,
         "usage": usage if usage["operational"]["events"] else None,
         "usage_charts": _usage_charts(name, usage) if usage["operational"]["events"] else [],
         "gate_status": gates.status(factory, name, as_of),
