@@ -78,6 +78,7 @@ def ingest_results(
     """Read one results file and store its runs or scans for an initiative, all or nothing;
     the same file for the same subject stores nothing new. Audited as evidence.ingest."""
     from scalegate.evaluations.formats import detect, parse  # the parsers load their XML stack
+
     chosen = detect(source, data) if format == "auto" else format
     if chosen not in FORMATS:
         raise InvalidInput(
