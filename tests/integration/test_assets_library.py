@@ -18,6 +18,7 @@ from scalegate.errors import Forbidden, GateBlocked, InvalidInput
 from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources, export_documents
 from scalegate.workspace import Workspace
+from tests.assets_support import evaluate
 from tests.conftest import ADMIN
 from tests.gates_support import POLICIES
 
@@ -105,6 +106,7 @@ def test_labels_move_only_by_promote_and_every_move_is_audited(library: Workspac
     assert str(refused.value.details[0]) == "a.yaml:3: Asset/p: metadata.labels: unknown field"
 
     platform = Actor("pat@example.com", frozenset({"platform"}))
+    evaluate(library.sessions, "disputes", "p@1", "p@2")
     service.promote(library.sessions, platform, "p", 1, "production", "first release")
     moved = service.promote(library.sessions, platform, "p", 2, "production", "fixes tone")
     assert (moved["from"], moved["to"]) == (1, 2)
@@ -215,6 +217,7 @@ def test_retired_assets_are_errors_and_deprecated_ones_warnings(library: Workspa
     docs += asset("old", "  content: x\n  lifecycle: deprecated\n") + "---\n"
     docs += asset("gone", "  content: y\n  lifecycle: retired\n")
     apply_sources(library.sessions, [("a.yaml", docs)], ADMIN)
+    evaluate(library.sessions, "disputes", "p@1")
     service.promote(library.sessions, ADMIN, "p", 1, "production", "ok")
     with pytest.raises(InvalidInput) as refused:
         apply_sources(
@@ -294,3 +297,31 @@ def test_a_diff_keeps_last_lines_without_a_newline_apart(library: Workspace) -> 
     assert service.diff(library.sessions, "p", 1, 2)["diff"] == (
         "--- p@1\n+++ p@2\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
     )
+
+
+def test_a_prompt_reaches_production_only_on_a_passing_run_of_that_version(
+    library: Workspace,
+) -> None:
+    """evaluated-before-production: no run → refused; a run of v1 does not count for v2; 30 of
+    40 passing (Wilson lower bound 0.596) is refused; 40 of 40 (0.912) is allowed."""
+    apply_sources(library.sessions, [("a.yaml", asset("p", "  content: one\n"))], ADMIN)
+    apply_sources(library.sessions, [("a.yaml", asset("p", "  content: two\n"))], ADMIN)
+
+    def refusal() -> str:
+        with pytest.raises(GateBlocked) as refused:
+            service.promote(library.sessions, ADMIN, "p", 2, "production", "ship v2")
+        (problem,) = refused.value.details
+        assert problem.path == "evaluated-before-production/evaluated-version-passes"
+        return problem.message
+
+    assert refusal() == "No fresh evaluation run names p@2"
+    evaluate(library.sessions, "disputes", "p@1")
+    assert refusal() == "No fresh evaluation run names p@2"
+    evaluate(library.sessions, "disputes", "p@2", passed=30, failed=10)
+    assert refusal().startswith(
+        "The evaluation of p@2 does not pass: 40 cases, 0 errored, 95 % lower bound 0.59"
+    )
+    evaluate(library.sessions, "disputes", "p@2", passed=40)
+    moved = service.promote(library.sessions, ADMIN, "p", 2, "production", "ship v2")
+    assert moved["to"] == 2
+    assert "evaluated-before-production" in moved["evaluation"]["policies"]

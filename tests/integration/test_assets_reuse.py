@@ -19,6 +19,7 @@ from scalegate.risks.service import risk_register
 from scalegate.usage.models import UsageAssetDay
 from scalegate.usage.otlp import convert
 from scalegate.workspace import Workspace
+from tests.assets_support import evaluate
 from tests.conftest import ADMIN
 from tests.gates_support import POLICIES
 
@@ -79,6 +80,7 @@ def portfolio(workspace: Workspace) -> Workspace:
     apply_sources(sessions, [("a.yaml", first), ("p.yaml", PORTFOLIO)], ADMIN)
     second = asset("dispute-prompt", "prompt", "disputes", "v2")
     apply_sources(sessions, [("a.yaml", second)], ADMIN)
+    evaluate(sessions, "disputes", "dispute-prompt@2")
     service.promote(sessions, ADMIN, "dispute-prompt", 2, "production", "v2 is better")
     service.promote(sessions, ADMIN, "claims-api", 1, "production", "published")
     return workspace

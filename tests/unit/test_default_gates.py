@@ -33,6 +33,9 @@ BUSINESS = {
 }
 
 # rule -> (spec and evidence that pass, spec and evidence that fail)
+# 120 of 124 evaluated cases passed: Wilson lower bound 0.920 (docs/metrics.md).
+EVALS = {"fresh": True, "total": 124, "errored": 0, "passRate": 0.968, "passRateLower95": 0.920}
+SCANS = {"scans": [{"tool": "Bandit"}], "executionSuccessful": True, "critical": 0, "high": 0}
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "outcome-statement-complete": (
         {"spec": {"outcome": OUTCOME}},
@@ -77,8 +80,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"spec": {"owners": {"platform": "p@x"}}},
     ),
     "evaluation-pass-rate": (
-        {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": {"passRate": 0.92}}},
-        {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": {"passRate": 0.85}}},
+        {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": EVALS}},
+        {
+            "evidence": {
+                "usage": {"models": ["gpt"]},
+                "evaluations": {**EVALS, "passRateLower95": 0.84},
+            }
+        },
     ),
     "deploys-through-pipeline": (
         {"evidence": {"dora": {"deployments": 14, "lead_time_hours": {"p50": 20.5, "p90": 70.0}}}},
@@ -89,8 +97,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"evidence": {"slos": [{"name": "a", "met": True}, {"name": "b", "met": False}]}},
     ),
     "security-tests-passing": (
-        {"evidence": {"signoffs": signed("security-review")}},
-        {"evidence": {"signoffs": signed("risk-review")}},
+        {"evidence": {"security": SCANS}},
+        {"evidence": {"security": {**SCANS, "high": 1}}},
     ),
     "standard-interface-published": (
         {"evidence": {"assets": {"published": [{"type": "prompt"}, {"type": "interface"}]}}},
@@ -222,4 +230,44 @@ def test_risk_review_message_names_what_is_missing() -> None:
     assert result_of("risk-and-data-review-signed", {}) == (
         False,
         "Neither the risk review nor the data review is signed",
+    )
+
+
+@pytest.mark.parametrize(
+    ("evaluations", "message"),
+    [
+        (
+            {**EVALS, "fresh": False, "total": 0},
+            "No fresh evaluation run (promptfoo, JUnit or Inspect) for an AI initiative",
+        ),
+        ({**EVALS, "total": 49}, "Only 49 evaluated cases; at least 50 are needed"),
+        ({**EVALS, "errored": 2}, "2 evaluation case(s) errored"),
+        (
+            {**EVALS, "passRateLower95": 0.8},
+            "The pass rate's 95 % lower bound is 0.8, below 0.85",
+        ),
+    ],
+)
+def test_evaluation_pass_rate_says_what_is_missing(
+    evaluations: dict[str, object], message: str
+) -> None:
+    case = {"evidence": {"usage": {"models": ["gpt"]}, "evaluations": evaluations}}
+    assert result_of("evaluation-pass-rate", case) == (False, message)
+
+
+@pytest.mark.parametrize(
+    ("security", "message"),
+    [
+        ({**SCANS, "scans": []}, "No fresh security scan (SARIF) on record"),
+        ({**SCANS, "executionSuccessful": False}, "A security scanner did not run successfully"),
+        (
+            {**SCANS, "critical": 1, "high": 2},
+            "1 critical and 2 high finding(s) in the latest scans",
+        ),
+    ],
+)
+def test_security_tests_passing_says_what_fails(security: dict[str, object], message: str) -> None:
+    assert result_of("security-tests-passing", {"evidence": {"security": security}}) == (
+        False,
+        message,
     )
