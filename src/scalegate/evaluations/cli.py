@@ -72,13 +72,13 @@ def evaluations(
         print_json(figures)
         return
     ev, sec = figures["evaluations"], figures["security"]
-    console.print(
+    summary = (
         f"evaluations ({ev['freshDays']} days fresh): {ev['total']} cases, pass rate "
         f"{_pct(ev['passRate'])}, Wilson lower 95 % {_pct(ev['passRateLower95'])}, "
         f"{ev['errored']} errored"
-        if ev["fresh"]
-        else "evaluations: no fresh run"
     )
+    # One line whatever the terminal width, so scripts and editors can read it.
+    console.print(summary if ev["fresh"] else "evaluations: no fresh run", soft_wrap=True)
     runs = Table("source", "suite", "when", "cases", "passed", "failed", "errored", "pass rate")
     for run in ev["runs"]:
         t = run["totals"]
