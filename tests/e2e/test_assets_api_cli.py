@@ -5,7 +5,10 @@ Every expected figure is counted by hand from LIBRARY below (definitions: docs/m
 - billing-prompt (origin disputes) has v1 and v2, production → v2 (moved from v1);
   refunds pins v1 (stale), triage follows production (v2), disputes called v2 three times;
 - redaction-policy (origin refunds) has v1, no production label; triage pins v1;
-- draft-prompt has no owner and no description, so the default policy refuses production;
+- billing-prompt v1 and v2 each have a passing evaluation run (JUnit, 40 of 40) bound to
+  them before their promote, as the default policy evaluated-before-production asks of prompts;
+- draft-prompt has no owner, no description and no evaluation run, so the default policies
+  refuse production on three rules;
 - api-spec is a deprecated interface held as an artifact, v2 with another digest.
 Past prove: disputes, refunds, triage; refunds and triage reuse a production asset they did not
 originate (billing-prompt) → reuse rate 2/3. Model calls with a known prompt: 3 naming
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +36,7 @@ from scalegate.manifests.loader import read_sources
 from scalegate.manifests.service import apply_sources
 from scalegate.settings import Settings
 from scalegate.workspace import Workspace
+from tests.assets_support import evaluate, junit
 from tests.conftest import ADMIN
 from tests.gates_support import POLICIES
 
@@ -158,8 +163,10 @@ def library(workspace: Workspace) -> Workspace:
     factory = workspace.sessions
     apply_sources(factory, read_sources([str(POLICIES)]), ADMIN)
     apply_sources(factory, [("a.yaml", _library(V1, "first cut", "ab" * 32))], ADMIN)
+    evaluate(factory, "disputes", "billing-prompt@1")
     assets.promote(factory, ADMIN, "billing-prompt", 1, "production", "pilot proved it")
     apply_sources(factory, [("a.yaml", _library(V2, "cite the invoice", "cd" * 32))], ADMIN)
+    evaluate(factory, "disputes", "billing-prompt@2")
     assets.promote(factory, ADMIN, "billing-prompt", 2, "production", "fewer reopened disputes")
     yesterday = datetime.now(UTC) - timedelta(days=1)
     events = [_usage(n, "disputes", yesterday, asset="billing-prompt@2") for n in range(3)]
@@ -322,6 +329,7 @@ def test_cli_promote_history_and_refusal(cli_env: str, library: Workspace) -> No
     by_controls = ["--as", CONTROLS, *promote("redaction-policy", 1, "production", "reviewed")]
     as_json = json.loads(cli(*by_controls, "--json"))
     assert (as_json["from"], as_json["to"], as_json["evaluation"]["passed"]) == (None, 1, True)
+    assert as_json["evaluation"]["policies"] == ["production-promotion"]  # a policy, not a prompt
     assert {r["name"] for r in as_json["evaluation"]["rules"]} == {
         "owner-named",
         "description-written",
@@ -331,10 +339,15 @@ def test_cli_promote_history_and_refusal(cli_env: str, library: Workspace) -> No
 
     refused = runner.invoke(app, promote("draft-prompt", 1, "production", "ship it"))
     assert refused.exit_code == 3
-    assert "error: draft-prompt v1 cannot be labelled production: 2 blocking rule(s) fail" in (
+    assert "error: draft-prompt v1 cannot be labelled production: 3 blocking rule(s) fail" in (
         refused.output
     )
     assert "production-promotion/owner-named: The asset names an owner" in refused.output
+    assert "production-promotion/description-written: The asset has a description" in refused.output
+    assert (
+        "evaluated-before-production/evaluated-version-passes: "
+        "No fresh evaluation run names draft-prompt@1"
+    ) in refused.output
     rollback = promote("billing-prompt", 1, "production", "roll back")
     not_theirs = runner.invoke(app, ["--as", CONTROLS, *rollback])
     assert not_theirs.exit_code == 3
@@ -346,11 +359,54 @@ def test_cli_promote_history_and_refusal(cli_env: str, library: Workspace) -> No
         ("production", 1, 2, "fewer reopened disputes"),
         ("staging", None, 1, "[A/B] against v2"),
     ]
-    assert moves[0]["policies"] == ["production-promotion"]
+    assert moves[0]["policies"] == ["evaluated-before-production", "production-promotion"]
     table = cli("asset", "history", "billing-prompt")
     assert "— → v1" in table and "v1 → v2" in table and "[A/B] against v2" in table
     assert "no label has moved yet" in cli("asset", "history", "draft-prompt")
     assert json.loads(cli("asset", "history", "draft-prompt", "--json")) == []
+
+
+def test_cli_promote_of_a_prompt_waits_for_an_evaluation_of_that_version(
+    cli_env: str, library: Workspace, tmp_path: Path
+) -> None:
+    """billing-prompt v3 is refused production although v1 and v2 were evaluated: a run counts
+    only for the versions it names. After `scalegate ingest` of a JUnit file of 40 passing cases
+    bound to billing-prompt@3 (Wilson 95 % lower bound 0.912 ≥ 0.8) the same promote moves the
+    label v2 → v3."""
+    v3 = "You are a billing agent.\nCite the invoice and its date.\n"
+    apply_sources(library.sessions, [("a.yaml", _library(v3, "cite the date", "ef" * 32))], ADMIN)
+    ship = promote("billing-prompt", 3, "production", "dates settle disputes")
+    refused = runner.invoke(app, ship, env=WIDE)
+    assert refused.exit_code == 3
+    assert "error: billing-prompt v3 cannot be labelled production: 1 blocking rule(s) fail" in (
+        refused.output
+    )
+    assert (
+        "evaluated-before-production/evaluated-version-passes: "
+        "No fresh evaluation run names billing-prompt@3"
+    ) in refused.output
+    assert json.loads(cli("asset", "show", "billing-prompt", "--json"))["labels"] == {
+        "production": 2,
+        "latest": 3,
+    }
+
+    results = tmp_path / "evals.xml"
+    results.write_bytes(junit(40))
+    sent = ["ingest", str(results), "--format", "junit", "--initiative", "disputes"]
+    assert cli(*sent, "--asset", "billing-prompt@3") == "junit: 1 run(s) stored\n"
+    moved = json.loads(cli(*ship, "--json"))
+    assert (moved["from"], moved["to"], moved["evaluation"]["passed"]) == (2, 3, True)
+    assert moved["evaluation"]["policies"] == [
+        "evaluated-before-production",
+        "production-promotion",
+    ]
+    last = json.loads(cli("asset", "history", "billing-prompt", "--json"))[-1]
+    assert (last["label"], last["from"], last["to"], last["rationale"]) == (
+        "production",
+        2,
+        3,
+        "dates settle disputes",
+    )
 
 
 def test_cli_reuse_figures(cli_env: str, library: Workspace) -> None:
@@ -526,6 +582,7 @@ def test_api_refused_promote_changes_nothing(client: TestClient, library: Worksp
     assert {d["path"] for d in error["details"]} == {
         "production-promotion/owner-named",
         "production-promotion/description-written",
+        "evaluated-before-production/evaluated-version-passes",
     }
     base = "/api/v1/assets/draft-prompt"
     assert client.get(f"{base}/labels", headers=platform).json() == {"latest": 1}

@@ -3,8 +3,10 @@ TestClient on SQLite and PostgreSQL.
 
 The workspace: three initiatives in two themes, five assets of five types; the dispute prompt
 has two versions, production on v1, and is used by all three initiatives (its origin alpha by
-the production label, beta pinned to v1, gamma following latest). Every expected figure below
-is counted by hand from WORKSPACE and CHANGED.
+the production label, beta pinned to v1, gamma following latest). A prompt reaches production
+only on a passing evaluation run of that exact version (the default AssetPolicy
+evaluated-before-production), so v1 is evaluated before its promote and v2 before the form moves
+production to it. Every expected figure below is counted by hand from WORKSPACE and CHANGED.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from scalegate.cli import app
 from scalegate.manifests.service import apply_sources
 from scalegate.settings import Settings
 from scalegate.workspace import Workspace, open_workspace
+from tests.assets_support import evaluate
 from tests.conftest import ADMIN
 from tests.e2e.test_pages_browser import (
     CHROMIUM,
@@ -159,9 +162,11 @@ ROLES = ("platform", "controls", "viewer")
 
 
 def build(workspace: Workspace) -> dict[str, tuple[str, str]]:
-    """Apply both versions of the workspace, label v1 production, add a user per role."""
+    """Apply both versions of the workspace, evaluate v1 and label it production, add a user
+    per role."""
     apply_sources(workspace.sessions, [("assets.yaml", WORKSPACE)], ADMIN)
     apply_sources(workspace.sessions, [("assets.yaml", CHANGED)], ADMIN)
+    evaluate(workspace.sessions, "alpha", "dispute-reply-prompt@1")
     assets.promote(
         workspace.sessions, ADMIN, "dispute-reply-prompt", 1, "production", "Piloted in alpha"
     )
@@ -202,7 +207,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 time.sleep(0.1)
         else:
             pytest.fail("scalegate serve did not answer within 20 s")
-        yield {"url": url, "users": users}
+        yield {"url": url, "users": users, "database": str(database)}
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -364,7 +369,11 @@ def test_a_refused_promote_shows_the_failing_rule_and_keeps_the_values(
 def test_a_promote_through_the_form_moves_the_label_and_beta_goes_stale(
     browser: Any, server: dict[str, Any]
 ) -> None:
-    """Production moves to v2; beta, pinned to v1, is then a stale pin."""
+    """Production moves to v2 once a run of v2 is recorded; beta, pinned to v1, is then a
+    stale pin."""
+    workspace = open_workspace(Settings(database_url=server["database"]))
+    evaluate(workspace.sessions, "alpha", "dispute-reply-prompt@2")
+    workspace.engine.dispose()
     page = signed_in(browser, server, "platform")
     page.goto(server["url"] + "/assets/dispute-reply-prompt")
     page.select_option("#promote-version", "2")
