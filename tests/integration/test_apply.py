@@ -177,7 +177,8 @@ spec: {title: Again}
         "p.yaml:35: Initiative/broken: spec.hypotheses[0].kpi: KPI/nothing does not exist",
         "p.yaml:36: Initiative/broken: spec.colour: unknown field",
         "p.yaml:39: Widget/w: kind: unknown kind 'Widget' for apiVersion 'scalegate.dev/v1' "
-        "(known: DecisionRights, Theme, KPI, Rubric, Model, Asset, Initiative, GatePolicy, AssetPolicy)",
+        "(known: DecisionRights, Theme, KPI, Rubric, Model, Asset, Initiative, GatePolicy, "
+        "AssetPolicy)",
         "p.yaml:46: KPI/no-title: spec.title: required field is missing",
         "p.yaml:46: KPI/no-title: spec.direction: input should be 'up' or 'down'",
         "p.yaml:50: Theme/ops: metadata.name: duplicate name: also defined at p.yaml:3",
