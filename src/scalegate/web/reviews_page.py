@@ -16,9 +16,10 @@ from scalegate.web.render import render
 router = APIRouter(include_in_schema=False)
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 CONTENTS = {
-    "weekly": "platform issues, SLO alerts, incidents, gate failures, delivery",
-    "monthly": "outcomes, hypotheses, risks, decisions due, decisions taken",
-    "quarterly": "the three tiers, pilot-to-scale conversion, investment by theme, risk posture",
+    "weekly": "platform issues, SLO alerts, incidents, gate failures, delivery, reuse",
+    "monthly": "outcomes, hypotheses, risks, decisions due, decisions taken, reuse",
+    "quarterly": "the three tiers, pilot-to-scale conversion, investment by theme, risk posture, "
+    "reuse",
 }
 
 
