@@ -15,6 +15,7 @@ from scalegate.access.actor import Actor
 from scalegate.access.service import IssuedToken
 from scalegate.assets.demo import apply_with_history
 from scalegate.assets.service import portfolio_figures
+from scalegate.evaluations.demo import DemoIngest, demo_results
 from scalegate.evidence.demo import demo_delivery
 from scalegate.evidence.service import ingest
 from scalegate.manifests.loader import read_sources
@@ -42,7 +43,10 @@ def build_demo(
     SLI counts run up to `now` (default: noon UTC of `today`), so burn-rate alerts fire then.
     """
     source = demo_portfolio_dir()
-    applied, library = apply_with_history(factory, actor, read_sources([str(source)]))
+    evaluated = DemoIngest(factory, actor, demo_results(today))
+    applied, library = apply_with_history(
+        factory, actor, read_sources([str(source)]), before_moves=evaluated
+    )
     totals = applied.totals()
     initiatives = [
         d["spec"] | {"name": d["metadata"]["name"]}
@@ -62,6 +66,7 @@ def build_demo(
     return [
         f"demo portfolio from {source}: " + ", ".join(f"{n} {a}" for a, n in totals.items()),
         library,
+        evaluated.summary(),
         f"demo delivery history: {delivered.stored} events stored, "
         f"{delivered.duplicates} already there",
         f"demo KPI observations: {measured.stored} stored, {measured.duplicates} already there",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from scalegate.app import create_app
@@ -17,6 +19,8 @@ from scalegate.assets import facts
 from scalegate.assets import service as assets
 from scalegate.cli import app
 from scalegate.core.lifecycle import Stage
+from scalegate.evaluations.models import EvalRunRecord, SecurityScanRecord
+from scalegate.evaluations.service import evaluation_figures
 from scalegate.gates import service as gates
 from scalegate.settings import Settings
 from scalegate.workspace import open_workspace
@@ -50,12 +54,26 @@ def test_demo_portfolio_covers_every_stage_and_theme(demo_workspace: Settings) -
     } <= names
 
 
+def _evidence_rows(sessions: Any) -> tuple[int, int]:
+    with sessions() as session:
+        runs = session.scalar(select(func.count()).select_from(EvalRunRecord))
+        scans = session.scalar(select(func.count()).select_from(SecurityScanRecord))
+    return runs, scans
+
+
 def test_demo_is_idempotent(demo_workspace: Settings) -> None:
+    sessions = open_workspace(demo_workspace).sessions
+    # src/scalegate/evaluations/demo.py: 16 promptfoo files, 2 Inspect logs and 2 JUnit reports
+    # of one suite each make 20 runs; demo_scans.py, 15 SARIF logs of one run each.
+    before = _evidence_rows(sessions)
+    assert before == (20, 15)
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0
     assert "0 created, 0 updated" in again.output
+    # The same results files again: byte-identical, so nothing new is stored.
+    assert "0 stored, 35 already there" in again.output
+    assert _evidence_rows(sessions) == before
     # The asset history is replayed only for assets the workspace lacks: no new versions.
-    sessions = open_workspace(demo_workspace).sessions
     shelf = assets.library(sessions, limit=100)["assets"]
     assert (len(shelf), sum(a["latest"] for a in shelf)) == (14, 24)
     assert len(assets.history(sessions, "billing-dispute-reply-prompt")) == 4
@@ -213,3 +231,77 @@ def test_demo_govern_and_expand_initiatives_pass_their_asset_rules(
         assert not ASSET_RULES & {d["rule"] for d in swept[name]["drift"]}, name
     drift = {d["rule"] for d in swept["contract-clause-review"]["drift"]}
     assert "standard-interface-published" in drift
+
+
+# The demo's AI initiatives at industrialize or later (src/scalegate/usage/demo.py) and their
+# latest fresh evaluation runs (src/scalegate/evaluations/demo.py), passed of evaluated cases.
+AI_SCALED = {
+    "billing-dispute-assistant": (171 + 89, 180 + 96),
+    "support-ticket-triage": (1276, 1400),
+    "it-incident-summarisation": (116, 120),
+    "alt-text-metadata-generation": (150, 156),
+    "proposal-drafting-assistant": (60 + 139, 64 + 150),
+    "contract-clause-review": (90, 96),
+}
+PROMPT = "billing-dispute-reply-prompt"
+
+
+def test_demo_billing_prompt_is_in_production_on_its_passing_version(
+    demo_workspace: Settings,
+) -> None:
+    """v1's latest run (evaluation set v2) passes 140 of 180: Wilson lower bound by hand, with
+    z = 1.96, p = 0.7778: (p + z²/2n - z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n) =
+    (0.78845 - 0.06167) / 1.02134 = 0.7116, below the policy's 0.8. v2's latest passes 171 of
+    180: 0.9077. The production label is on v2."""
+    sessions = open_workspace(demo_workspace).sessions
+    shelf = {a["name"]: a for a in assets.library(sessions, limit=100)["assets"]}
+    assert shelf[PROMPT]["labels"]["production"] == 2
+    now = datetime.now(UTC)
+    with sessions() as session:
+        v1, v2 = (
+            assets.promotion_evidence(session, PROMPT, version, now)["evaluations"]
+            for version in (1, 2)
+        )
+    assert (v1["total"], v1["passed"]) == (180, 140)
+    assert v1["passRateLower95"] == pytest.approx(0.7116, abs=1e-4)
+    assert (v2["total"], v2["passed"]) == (180, 171)
+    assert v2["passRateLower95"] == pytest.approx(0.9077, abs=1e-4)
+    assert v1["fresh"] and v2["fresh"]
+
+
+def test_demo_evaluation_and_scan_evidence_drives_the_gates(demo_workspace: Settings) -> None:
+    """Every AI initiative at industrialize or later passes evaluation-pass-rate on fresh runs
+    with plausible, different pass rates; those at adopt or later pass security-tests-passing.
+    Proposal drafting (industrialize) is held on its way to adopt by a current high Semgrep
+    finding (shell=True in its PDF export); billing's high finding is gone since its re-scan."""
+    sessions = open_workspace(demo_workspace).sessions
+    now = datetime.now(UTC)
+    rates = {}
+    for name, (passed, evaluated) in AI_SCALED.items():
+        found = evaluation_figures(sessions, name, now)["evaluations"]
+        assert (found["passed"], found["total"], found["errored"]) == (passed, evaluated, 0)
+        assert found["fresh"] and 0.8 < found["passRate"] < 0.99, name
+        assert found["passRateLower95"] >= 0.85, name
+        rates[name] = round(found["passRate"], 3)
+    assert len(set(rates.values())) == len(rates)  # no two teams with the same figure
+
+    swept = gates.sweep(sessions, ADMIN, now)["initiatives"]
+    for name in AI_SCALED:
+        drift = {d["rule"] for d in swept[name]["drift"]}
+        assert "evaluation-pass-rate" not in drift, name
+        # security-tests-passing guards industrialize -> adopt: swept from adopt on
+        if swept[name]["stage"] != "industrialize":
+            assert "security-tests-passing" not in drift, name
+
+    held = gates.check(sessions, "proposal-drafting-assistant", as_of=now)
+    assert held.to_stage == "adopt"
+    (rule,) = [r for r in held.rules if r.name == "security-tests-passing"]
+    assert not rule.passed
+    assert rule.message == "0 critical and 1 high finding(s) in the latest scans"
+
+    # Billing's Semgrep scan 15 days ago found a tainted SQL string; the one 8 days ago is clean.
+    high = [
+        evaluation_figures(sessions, "billing-dispute-assistant", at)["security"]["high"]
+        for at in (now - timedelta(days=10), now)
+    ]
+    assert high == [1, 0]

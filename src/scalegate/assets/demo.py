@@ -6,7 +6,7 @@ Only assets the workspace does not hold yet get this history, so a second build 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +179,7 @@ MOVES: tuple[LabelMove, ...] = (
     _staging(
         "billing-dispute-reply-prompt",
         2,
-        "Candidate: 94% correct on the 180-case set (v1: 89%); two weeks with 40 agents",
+        "Candidate: 94% correct on the 180-case set (v1: 78%); two weeks with 40 agents",
     ),
     _production(
         "billing-dispute-reply-prompt",
@@ -316,9 +316,15 @@ def move_labels(factory: sessionmaker[Session], actor: Actor, fresh: set[str], v
 
 
 def apply_with_history(
-    factory: sessionmaker[Session], actor: Actor, sources: Sources
+    factory: sessionmaker[Session],
+    actor: Actor,
+    sources: Sources,
+    before_moves: Callable[[], object] = lambda: None,
 ) -> tuple[ApplyResult, str]:
-    """Apply the portfolio, fresh assets through their history; the first apply and a summary."""
+    """Apply the portfolio, fresh assets through their history; the first apply and a summary.
+
+    `before_moves` runs after each apply, before its label moves: where the demo sends the
+    evaluation runs that a promotion to production needs."""
     fresh = missing_assets(factory, sources)
     first: ApplyResult | None = None
     moved = 0
@@ -327,8 +333,10 @@ def apply_with_history(
         result = apply_sources(factory, texts, actor)
         if first is None:
             first = result  # the apply that created the portfolio
+        before_moves()
         moved += move_labels(factory, actor, fresh, number)
     last = apply_sources(factory, sources, actor)
+    before_moves()
     moved += move_labels(factory, actor, fresh, len(rounds) + 1)
     return first or last, _library_line(factory, moved)
 
