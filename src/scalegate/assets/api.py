@@ -15,7 +15,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from scalegate.assets import service
-from scalegate.assets.schemas import AssetType, Lifecycle, MovableLabel
+from scalegate.assets.schemas import MovableLabel
+from scalegate.core.assets import AssetType, Lifecycle
 from scalegate.deps import CurrentActor, Sessions
 from scalegate.errors import NotFound
 

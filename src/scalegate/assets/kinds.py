@@ -133,15 +133,7 @@ class AssetKind(KindHandler):
         found = {}
         for row in self.session.scalars(select(Asset)):
             version = latest.get(row.id)
-            spec: dict[str, Any] = {
-                "type": row.type,
-                "title": row.title,
-                "description": row.description,
-                "owner": row.owner,
-                "tags": row.tags,
-                "origin": row.origin,
-                "lifecycle": row.lifecycle,
-            }
+            spec: dict[str, Any] = row.described_fields()
             if version is not None and version.artifact_url is not None:
                 spec["artifact"] = {"url": version.artifact_url, "sha256": version.sha256}
             elif version is not None:

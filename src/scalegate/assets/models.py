@@ -33,6 +33,18 @@ class Asset(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    def described_fields(self) -> dict[str, Any]:
+        """The spec fields besides content: what apply compares and policies read."""
+        return {
+            "type": self.type,
+            "title": self.title,
+            "description": self.description,
+            "owner": self.owner,
+            "tags": self.tags,
+            "origin": self.origin,
+            "lifecycle": self.lifecycle,
+        }
+
 
 class AssetVersion(Base):
     """One immutable version of an asset's content (inline text or an artifact by digest)."""

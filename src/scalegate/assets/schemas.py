@@ -7,26 +7,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from scalegate.core.assets import ASSET_TYPES, LIFECYCLES
+from scalegate.core.assets import AssetType, Lifecycle
 from scalegate.manifests.registry import NAME_PATTERN, StrictModel
 
-AssetType = Literal[
-    "prompt",
-    "evaluation-set",
-    "policy",
-    "playbook",
-    "workflow-pattern",
-    "interface",
-    "integration-template",
-    "routing-rule",
-]
 MovableLabel = Literal["production", "staging"]
 PRODUCTION: MovableLabel = "production"
-Lifecycle = Literal["experimental", "production", "deprecated", "retired"]
 MAX_CONTENT_BYTES = 1024 * 1024
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-assert set(ASSET_TYPES) == set(AssetType.__args__)  # type: ignore[attr-defined]
-assert set(LIFECYCLES) == set(Lifecycle.__args__)  # type: ignore[attr-defined]
 
 
 class ContentFrom(StrictModel):

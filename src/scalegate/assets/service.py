@@ -125,13 +125,7 @@ def library(
 def _summary(row: Asset) -> dict[str, Any]:
     return {
         "name": row.name,
-        "type": row.type,
-        "title": row.title,
-        "description": row.description,
-        "owner": row.owner,
-        "tags": row.tags,
-        "origin": row.origin,
-        "lifecycle": row.lifecycle,
+        **row.described_fields(),
         "latest": row.latest,
         "updatedAt": row.updated_at.isoformat(),
     }
@@ -324,18 +318,9 @@ def promote(
                 .order_by(AssetPolicyVersion.name)
             )
         ]
-        spec = {
-            "type": row.type,
-            "title": row.title,
-            "description": row.description,
-            "owner": row.owner,
-            "tags": row.tags,
-            "origin": row.origin,
-            "lifecycle": row.lifecycle,
-        }
         context = asset_context(
             name,
-            spec,
+            row.described_fields(),
             {
                 "number": target.version,
                 "sha256": target.sha256,

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
-ASSET_TYPES: tuple[str, ...] = (
+AssetType = Literal[
     "prompt",
     "evaluation-set",
     "policy",
@@ -21,8 +21,10 @@ ASSET_TYPES: tuple[str, ...] = (
     "interface",
     "integration-template",
     "routing-rule",
-)
-LIFECYCLES: tuple[str, ...] = ("experimental", "production", "deprecated", "retired")
+]
+Lifecycle = Literal["experimental", "production", "deprecated", "retired"]
+ASSET_TYPES: tuple[str, ...] = get_args(AssetType)
+LIFECYCLES: tuple[str, ...] = get_args(Lifecycle)
 # Labels that move only by promote; `latest` follows the newest version by itself.
 MOVABLE_LABELS: tuple[str, ...] = ("production", "staging")
 LATEST = "latest"
