@@ -27,6 +27,7 @@ EXPECTED = [
     ("medium", "pilot-theater", ["stuck-pilot"]),
     ("medium", "funding-churn", ["churn"]),
     ("medium", "platform-sprawl", ["sprawling"]),
+    ("medium", "evaluations-stale", ["shadow"]),
     ("low", "knowledge-silos", ["shadow"]),
     ("low", "knowledge-silos", ["unowned"]),
 ]
@@ -65,13 +66,13 @@ def test_cli_risks_json_table_and_threshold_options(cli_env: str, built: Built) 
         ],
     )
     rules = [r["rule"] for r in json.loads(relaxed.output)]
-    assert len(rules) == 8
+    assert len(rules) == 9
     assert "pilot-theater" not in rules and "funding-churn" not in rules
 
     table = runner.invoke(app, ["risks", "--as-of", _as_of(built)])
     assert table.exit_code == 0
     assert "Shadow AI" in table.output
-    assert "10 risk(s)" in table.output
+    assert "11 risk(s)" in table.output
     refused = runner.invoke(app, ["risks", "--pilot-theater-days", "0"])
     assert refused.exit_code == 2
 
@@ -100,7 +101,7 @@ def test_api_risks_needs_a_token_and_uses_the_app_settings(
             "/api/v1/risks", params=query, headers={"Authorization": f"Bearer {token}"}
         )
     assert "platform-sprawl" not in {r["rule"] for r in response.json()}
-    assert len(response.json()) == 9
+    assert len(response.json()) == 10
 
 
 @pytest.fixture

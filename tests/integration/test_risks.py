@@ -177,6 +177,7 @@ def test_register_finds_each_rule(built: Built) -> None:
         ("medium", "pilot-theater", ["stuck-pilot"]),
         ("medium", "funding-churn", ["churn"]),
         ("medium", "platform-sprawl", ["sprawling"]),
+        ("medium", "evaluations-stale", ["shadow"]),
         ("low", "knowledge-silos", ["shadow"]),
         ("low", "knowledge-silos", ["unowned"]),
     ]
@@ -197,6 +198,10 @@ def test_register_finds_each_rule(built: Built) -> None:
     assert by["shadow-ai", "shadow"]["message"] == (
         "1 of 4 model calls (25.0%) in the last 28 days went to models not approved for its "
         "data classes (confidential): llama-3.1-70b (restricted, 1 call)"
+    )
+    # shadow is at adopt and calls models, yet no evaluation run was ever sent for it.
+    assert by["evaluations-stale", "shadow"]["message"] == (
+        "at adopt with 4 model calls in the last 28 days, yet no evaluation run was ever recorded"
     )
     stale = (built.start - timedelta(days=100)).date().isoformat()
     assert by["platform-sprawl", "sprawling"]["message"] == (
@@ -233,7 +238,13 @@ def test_thresholds_change_what_is_found(built: Built) -> None:
         pilot_theater_days=150, funding_churn_changes=3, deployment_window_days=120
     )
     rules = {r["rule"] for r in risk_register(built.workspace.sessions, built.as_of, relaxed)}
-    assert rules == {"no-scale-owner", "compliance-drift", "shadow-ai", "knowledge-silos"}
+    assert rules == {
+        "no-scale-owner",
+        "compliance-drift",
+        "shadow-ai",
+        "knowledge-silos",
+        "evaluations-stale",
+    }
     # A one-day funding window still holds all four applies, so calm's one change is churn too
     # once no change is allowed.
     strict = RiskThresholds(funding_churn_changes=0, funding_churn_window_days=1)

@@ -18,6 +18,7 @@ from scalegate.core.risks import (
     capacity_changes,
     compliance_drift,
     detect_risks,
+    evaluations_stale,
     funding_churn,
     knowledge_silos,
     no_scale_owner,
@@ -363,8 +364,101 @@ def test_risk_as_dict_shape() -> None:
         {"funding_churn_window_days": 0},
         {"deployment_window_days": -5},
         {"shadow_ai_window_days": 0},
+        {"evaluation_fresh_days": 0},
     ],
 )
 def test_thresholds_reject_nonsense(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         RiskThresholds(**bad)
+
+
+# --- evaluations stale ---------------------------------------------------------------------
+
+AI_USE = (ModelUse("scaled", "gpt-4o-mini", 1200), ModelUse("scaled", "llama", 34))
+
+
+def scaled(stage: str = "adopt", name: str = "scaled") -> InitiativeFacts:
+    return InitiativeFacts(name, stage, owners=OWNED)
+
+
+def test_evaluations_stale_when_the_latest_run_is_past_the_window() -> None:
+    """Last run 45 days and 12 hours before as_of (2026-10-08 00:00): 45 whole days, 45.5 in
+    figures, past the default 30-day window. 1,200 + 34 = 1,234 model calls."""
+    last = {"scaled": days_ago(45.5)}
+    (risk,) = evaluations_stale(facts(scaled(), model_use=AI_USE, last_evaluations=last), AS_OF, T)
+    assert (risk.rule, risk.title, risk.severity) == (
+        "evaluations-stale",
+        "Evaluations stale",
+        "medium",
+    )
+    assert risk.initiatives == ("scaled",)
+    assert risk.message == (
+        "at adopt with 1,234 model calls in the last 28 days, yet its latest evaluation run is "
+        "from 2026-10-08, 45 days ago, past the 30-day freshness window"
+    )
+    assert risk.figures == {
+        "stage": "adopt",
+        "model_calls": 1234,
+        "last_run_at": "2026-10-08T00:00:00+00:00",
+        "days_since_last_run": 45.5,
+        "fresh_days": 30,
+    }
+
+
+def test_evaluations_stale_without_any_run() -> None:
+    use = (ModelUse("scaled", "gpt-4o-mini", 1),)
+    (risk,) = evaluations_stale(facts(scaled("expand"), model_use=use), AS_OF, T)
+    assert risk.message == (
+        "at expand with 1 model call in the last 28 days, yet no evaluation run was ever recorded"
+    )
+    assert (risk.figures["last_run_at"], risk.figures["days_since_last_run"]) == (None, None)
+
+
+def test_evaluations_stale_boundary_is_the_gates_freshness() -> None:
+    """Fresh means started after as_of - 30 days (core.evaluations.latest_fresh_runs): a run
+    exactly 30 days old is stale, one second younger is fresh."""
+    edge = {"scaled": days_ago(30)}
+    (risk,) = evaluations_stale(facts(scaled(), model_use=AI_USE, last_evaluations=edge), AS_OF, T)
+    assert risk.figures["days_since_last_run"] == 30.0
+    younger = {"scaled": days_ago(30 - 1 / 86400)}
+    assert (
+        evaluations_stale(facts(scaled(), model_use=AI_USE, last_evaluations=younger), AS_OF, T)
+        == []
+    )
+    # A 60-day window makes the 45.5-day-old run fresh again.
+    older = {"scaled": days_ago(45.5)}
+    wide = RiskThresholds(evaluation_fresh_days=60)
+    assert (
+        evaluations_stale(facts(scaled(), model_use=AI_USE, last_evaluations=older), AS_OF, wide)
+        == []
+    )
+
+
+@pytest.mark.parametrize("stage", ["define", "prove", "industrialize", "retired"])
+def test_evaluations_stale_only_past_industrialize(stage: str) -> None:
+    assert evaluations_stale(facts(scaled(stage), model_use=AI_USE), AS_OF, T) == []
+
+
+def test_evaluations_stale_only_for_initiatives_calling_models() -> None:
+    """No model use in the window (ModelUse holds only the window's calls): not an AI
+    initiative, so no evaluation is owed; another initiative's calls do not count."""
+    portfolio = facts(scaled(), scaled("govern", name="other"), model_use=AI_USE)
+    found = [r.initiatives for r in evaluations_stale(portfolio, AS_OF, T)]
+    assert found == [("scaled",)]
+    assert evaluations_stale(facts(scaled()), AS_OF, T) == []
+
+
+def test_evaluations_stale_joins_the_register_among_the_medium_rules() -> None:
+    """Medium rules in rule order: pilot theater first, evaluations stale last."""
+    portfolio = facts(
+        scaled(),
+        pilot(100),
+        model_use=(ModelUse("scaled", "gpt-4o-mini", 3),),
+        catalog=CATALOG,
+    )
+    found = [(r.severity, r.rule, r.initiatives) for r in detect_risks(portfolio, AS_OF)]
+    assert found == [
+        ("medium", "pilot-theater", ("pilot",)),
+        ("medium", "evaluations-stale", ("scaled",)),
+        ("low", "knowledge-silos", ("scaled",)),
+    ]

@@ -332,7 +332,17 @@ def test_as_dict_shape() -> None:
     assert plain["adoption"]["weekly_active_cohort_share"] == 0.75
     assert set(plain["operational"]["latency_ms"]) == {"p50", "p95", "p99", "relative_error"}
     assert plain["economics"]["spend_by_model"] == {"gpt-a": 1.25, "llm-b": 1.5}
-    assert plain["trust"] == {"quality_acceptance": 0.5625, "policy_adherence": 0.0}
+    # Without evaluation evidence passed in, the evaluation figures are null.
+    assert plain["trust"] == {
+        "quality_acceptance": 0.5625,
+        "policy_adherence": 0.0,
+        "evaluationPassRate": None,
+        "evaluationPassRateLower95": None,
+    }
+    given = usage_figures(
+        BUCKETS, USERS, AS_OF, evaluation_pass_rate=0.96, evaluation_pass_rate_lower95=0.8654
+    ).as_dict()["trust"]
+    assert (given["evaluationPassRate"], given["evaluationPassRateLower95"]) == (0.96, 0.8654)
     assert plain["weekly"][-1] == {
         "week_start": "2024-01-08",
         "active_users": 3,

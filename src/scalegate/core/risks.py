@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from scalegate.core.evaluations import DEFAULT_FRESH_DAYS
 from scalegate.core.lifecycle import Stage
 from scalegate.core.usage import APPROVED, model_status
 
@@ -37,6 +38,8 @@ class RiskThresholds:
     funding_churn_window_days: int = 90
     deployment_window_days: int = 90
     shadow_ai_window_days: int = 28
+    # How long an evaluation run stays fresh: the gates' window (SCALEGATE_EVALUATION_FRESH_DAYS).
+    evaluation_fresh_days: int = DEFAULT_FRESH_DAYS
 
     def __post_init__(self) -> None:
         for name in (
@@ -44,6 +47,7 @@ class RiskThresholds:
             "funding_churn_window_days",
             "deployment_window_days",
             "shadow_ai_window_days",
+            "evaluation_fresh_days",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -131,6 +135,9 @@ class PortfolioFacts:
     catalog: Mapping[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     # service -> its latest deployment at or before as_of (services never deployed are absent).
     last_deployments: Mapping[str, datetime] = field(default_factory=dict)
+    # initiative -> when its latest evaluation run started (else was recorded), by as_of;
+    # initiatives without any run are absent.
+    last_evaluations: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -419,6 +426,51 @@ def platform_sprawl(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -
     return risks
 
 
+def evaluations_stale(facts: PortfolioFacts, as_of: datetime, t: RiskThresholds) -> list[Risk]:
+    """Past industrialize and calling models, yet no evaluation run within the fresh window."""
+    calls: dict[str, int] = {}
+    for use in facts.model_use:
+        calls[use.initiative] = calls.get(use.initiative, 0) + use.events
+    window = timedelta(days=t.evaluation_fresh_days)
+    risks = []
+    for i in _live(facts):
+        if i.stage not in SCALED_STAGES or not calls.get(i.name):
+            continue
+        last = facts.last_evaluations.get(i.name)
+        # Fresh as the gates read it: started (else recorded) after as_of - window.
+        if last is not None and as_of - last < window:
+            continue
+        n = calls[i.name]
+        since = None if last is None else round((as_of - last) / ONE_DAY, 2)
+        using = (
+            f"at {i.stage} with {n:,} model call{'' if n == 1 else 's'} in the last "
+            f"{t.shadow_ai_window_days} days"
+        )
+        found = (
+            "no evaluation run was ever recorded"
+            if last is None
+            else f"its latest evaluation run is from {_day(last)}, {_days(as_of - last)} days "
+            f"ago, past the {t.evaluation_fresh_days}-day freshness window"
+        )
+        risks.append(
+            Risk(
+                "evaluations-stale",
+                "Evaluations stale",
+                MEDIUM,
+                (i.name,),
+                f"{using}, yet {found}",
+                {
+                    "stage": i.stage,
+                    "model_calls": n,
+                    "last_run_at": _iso(last),
+                    "days_since_last_run": since,
+                    "fresh_days": t.evaluation_fresh_days,
+                },
+            )
+        )
+    return risks
+
+
 Rule = Callable[[PortfolioFacts, datetime, RiskThresholds], list[Risk]]
 RULES: tuple[Rule, ...] = (
     pilot_theater,
@@ -428,6 +480,7 @@ RULES: tuple[Rule, ...] = (
     knowledge_silos,
     shadow_ai,
     platform_sprawl,
+    evaluations_stale,
 )
 
 

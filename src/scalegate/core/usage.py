@@ -235,7 +235,9 @@ class UsageFigures:
       spend_by_theme = cost per theme, "unassigned" for no theme.
     Trust:
       quality_acceptance = (accepted + edited) / assisted;
-      policy_adherence = events on approved models / events with a model.
+      policy_adherence = events on approved models / events with a model;
+      evaluation_pass_rate (and its Wilson 95 % lower bound) = passed / evaluated cases of the
+        latest fresh evaluation runs, as given (core.evaluations.evaluations_evidence).
     Weekly: one row per ISO week (Monday) overlapping the window: active users on the week's
       window days, assisted events, overridden / assisted, and cost.
     """
@@ -268,6 +270,8 @@ class UsageFigures:
     quality_acceptance: float | None
     policy_adherence: float | None
     weekly: tuple[WeeklyUsage, ...]
+    evaluation_pass_rate: float | None = None
+    evaluation_pass_rate_lower95: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for JSON."""
@@ -308,6 +312,8 @@ class UsageFigures:
             "trust": {
                 "quality_acceptance": self.quality_acceptance,
                 "policy_adherence": self.policy_adherence,
+                "evaluationPassRate": self.evaluation_pass_rate,
+                "evaluationPassRateLower95": self.evaluation_pass_rate_lower95,
             },
             "weekly": [week.as_dict() for week in self.weekly],
         }
@@ -347,8 +353,11 @@ def usage_figures(
     window_days: int = 28,
     target_cohort_size: int | None = None,
     approved_models: frozenset[str] = frozenset(),
+    evaluation_pass_rate: float | None = None,
+    evaluation_pass_rate_lower95: float | None = None,
 ) -> UsageFigures:
-    """Adoption, operational, economic and trust figures over (as_of - window_days, as_of]."""
+    """Adoption, operational, economic and trust figures over (as_of - window_days, as_of];
+    the evaluation pass rate and its lower bound are the evaluation evidence's, passed in."""
     if window_days <= 0:
         raise ValueError(f"window_days must be positive, got {window_days}")
     if target_cohort_size is not None and target_cohort_size < 0:
@@ -442,6 +451,8 @@ def usage_figures(
         spend_by_theme=_spend(by_theme),
         quality_acceptance=_ratio(outcomes[ACCEPTED] + outcomes[EDITED], assisted),
         policy_adherence=_ratio(on_approved, with_model),
+        evaluation_pass_rate=evaluation_pass_rate,
+        evaluation_pass_rate_lower95=evaluation_pass_rate_lower95,
         weekly=tuple(
             WeeklyUsage(
                 week_start=first_monday + index * ONE_WEEK,

@@ -24,7 +24,8 @@ from scalegate.core.risks import (
     SweepFacts,
     detect_risks,
 )
-from scalegate.db import transaction
+from scalegate.db import UTCDateTime, transaction
+from scalegate.evaluations.models import EvalRunRecord
 from scalegate.evidence.models import DeploymentRecord
 from scalegate.gates.evidence import latest_sweep
 from scalegate.gates.models import GateDecision
@@ -50,6 +51,7 @@ def thresholds_from(settings: Settings) -> RiskThresholds:
         funding_churn_window_days=settings.risk_funding_churn_window_days,
         deployment_window_days=settings.risk_deployment_window_days,
         shadow_ai_window_days=settings.risk_shadow_ai_window_days,
+        evaluation_fresh_days=settings.evaluation_fresh_days,
     )
 
 
@@ -144,6 +146,18 @@ def _last_deployments(
     return last
 
 
+def _last_evaluations(session: Session, as_of: datetime) -> dict[str, datetime]:
+    """initiative -> the moment of its latest evaluation run recorded by as_of: when it started,
+    else when it was recorded (the moment core.evaluations judges freshness by)."""
+    moment = func.coalesce(EvalRunRecord.started_at, EvalRunRecord.recorded_at, type_=UTCDateTime())
+    rows = session.execute(
+        select(EvalRunRecord.initiative, func.max(moment))
+        .where(EvalRunRecord.recorded_at <= as_of)
+        .group_by(EvalRunRecord.initiative)
+    )
+    return dict(rows.tuples().all())
+
+
 def gather_facts(session: Session, as_of: datetime, thresholds: RiskThresholds) -> PortfolioFacts:
     """Everything the risk rules read, from the workspace as of a moment."""
     entries = _stage_entries(session, as_of)
@@ -173,6 +187,7 @@ def gather_facts(session: Session, as_of: datetime, thresholds: RiskThresholds) 
         model_use=_model_use(session, as_of, thresholds.shadow_ai_window_days),
         catalog=_catalog(session),
         last_deployments=_last_deployments(session, services, as_of),
+        last_evaluations=_last_evaluations(session, as_of),
     )
 
 

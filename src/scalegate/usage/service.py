@@ -16,6 +16,7 @@ from scalegate.core.usage import (
     usage_figures,
 )
 from scalegate.db import transaction
+from scalegate.evaluations.service import evidence_of
 from scalegate.portfolio.models import Initiative, initiative_named
 from scalegate.usage.models import SUMS, ModelEntry, UsageDay, UsageHour, UsageUser
 
@@ -118,6 +119,7 @@ def _figures(session: Session, row: Initiative, as_of: datetime) -> dict[str, An
     data_classes = row.data_classes or []
     seen = sorted({b.model for b in buckets if b.model})
     statuses = {m: model_status(m, catalog, data_classes) for m in seen}
+    evaluations = evidence_of(session, row.name, as_of)["evaluations"]
     figures = usage_figures(
         buckets,
         [DailyUsers(day, frozenset(names)) for day, names in sorted(users.items())],
@@ -125,6 +127,8 @@ def _figures(session: Session, row: Initiative, as_of: datetime) -> dict[str, An
         WINDOW_DAYS,
         row.target_cohort_size,
         frozenset(m for m, status in statuses.items() if status == "approved"),
+        evaluations["passRate"],
+        evaluations["passRateLower95"],
     ).as_dict()
     figures["models"] = [{"name": m, "status": statuses[m]} for m in seen]
     return figures

@@ -27,6 +27,7 @@ from scalegate.web import charts, queries
 from scalegate.web.assets_pages import LABEL_ORDER
 from scalegate.web.auth import PageActor, csrf_protected, read_session
 from scalegate.web.dashboard import dora_window, verdict_of
+from scalegate.web.initiative_evaluations import evaluations_section
 from scalegate.web.page_cache import Page, cached_render
 from scalegate.web.render import may
 
@@ -202,7 +203,8 @@ def _move_targets(actor: Actor, stage: str, rights: Any) -> list[tuple[str, str]
 def initiative_page(
     name: str, request: Request, actor: PageActor, factory: Sessions
 ) -> HTMLResponse:
-    """Outcome, owners, hypotheses, gate, readiness, delivery, usage, reuse and decisions."""
+    """Outcome, owners, hypotheses, gate, readiness, delivery, usage, evaluations and scans,
+    reuse and decisions."""
     return cached_render(request, actor, factory, lambda viewer: _page(name, viewer, factory))
 
 
@@ -247,6 +249,7 @@ def _page(name: str, actor: Actor, factory: Any) -> Page:
         "label_order": LABEL_ORDER,
         "usage": usage if usage["operational"]["events"] else None,
         "usage_charts": _usage_charts(name, usage) if usage["operational"]["events"] else [],
+        "evaluations": evaluations_section(factory, name, as_of),
         "gate_status": gates.status(factory, name, as_of),
         "may": allowed,
         "signable": [i for i in rights.signoff_items if allowed(f"signoff:{i}")],
