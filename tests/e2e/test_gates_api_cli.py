@@ -227,7 +227,7 @@ def test_cli_signoff_readiness_sweep(cli_env: str, gated: Workspace) -> None:
 def test_init_applies_defaults_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SCALEGATE_DATABASE_URL", str(tmp_path / "w.db"))
     first = runner.invoke(app, ["init"])
-    assert "applied 6 default policy objects" in first.output
+    assert "applied 8 default policy objects" in first.output
     again = runner.invoke(app, ["init"])
     assert "up to date" in again.output
     exported = runner.invoke(app, ["export"]).output

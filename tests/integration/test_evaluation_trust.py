@@ -1,5 +1,5 @@
 """Evaluation evidence where it joins other read models, on SQLite and PostgreSQL: the usage
-trust figures (`evaluationPassRate`, `evaluationPassRateLower95`) and the risk register's
+trust figures (`evaluation_pass_rate`, `evaluation_pass_rate_lower95`) and the risk register's
 `evaluations-stale` rule, from runs stored through `ingest_results`.
 
 Hand computation (docs/metrics.md, AI usage → Trust), z = 1.96, z² = 3.8415:
@@ -106,8 +106,8 @@ def ws(workspace: Workspace) -> Workspace:
 
 def test_trust_figures_carry_the_latest_fresh_runs_pass_rate(ws: Workspace) -> None:
     trust = usage_for(ws.sessions, "scaled", AS_OF)["trust"]
-    assert trust["evaluationPassRate"] == pytest.approx(78 / 80)
-    assert trust["evaluationPassRateLower95"] == pytest.approx(0.9134, abs=5e-5)
+    assert trust["evaluation_pass_rate"] == pytest.approx(78 / 80)
+    assert trust["evaluation_pass_rate_lower95"] == pytest.approx(0.9134, abs=5e-5)
     # The usage figures beside them are unchanged: 3 accepted of 3 assisted, all approved.
     assert (trust["quality_acceptance"], trust["policy_adherence"]) == (1.0, 1.0)
 
@@ -115,10 +115,13 @@ def test_trust_figures_carry_the_latest_fresh_runs_pass_rate(ws: Workspace) -> N
 def test_trust_figures_are_null_without_a_fresh_run(ws: Workspace) -> None:
     for name in ("idle", "old"):
         trust = usage_for(ws.sessions, name, AS_OF)["trust"]
-        assert (trust["evaluationPassRate"], trust["evaluationPassRateLower95"]) == (None, None)
+        assert (trust["evaluation_pass_rate"], trust["evaluation_pass_rate_lower95"]) == (
+            None,
+            None,
+        )
     # 31 days on, scaled's newest run (2 days before AS_OF) is 33 days old: stale too.
     later = usage_for(ws.sessions, "scaled", AS_OF + timedelta(days=31))["trust"]
-    assert later["evaluationPassRate"] is None
+    assert later["evaluation_pass_rate"] is None
 
 
 def test_the_register_flags_scaled_ai_initiatives_whose_evaluations_went_stale(

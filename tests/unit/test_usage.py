@@ -336,13 +336,13 @@ def test_as_dict_shape() -> None:
     assert plain["trust"] == {
         "quality_acceptance": 0.5625,
         "policy_adherence": 0.0,
-        "evaluationPassRate": None,
-        "evaluationPassRateLower95": None,
+        "evaluation_pass_rate": None,
+        "evaluation_pass_rate_lower95": None,
     }
     given = usage_figures(
         BUCKETS, USERS, AS_OF, evaluation_pass_rate=0.96, evaluation_pass_rate_lower95=0.8654
     ).as_dict()["trust"]
-    assert (given["evaluationPassRate"], given["evaluationPassRateLower95"]) == (0.96, 0.8654)
+    assert (given["evaluation_pass_rate"], given["evaluation_pass_rate_lower95"]) == (0.96, 0.8654)
     assert plain["weekly"][-1] == {
         "week_start": "2024-01-08",
         "active_users": 3,

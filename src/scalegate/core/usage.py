@@ -312,8 +312,8 @@ class UsageFigures:
             "trust": {
                 "quality_acceptance": self.quality_acceptance,
                 "policy_adherence": self.policy_adherence,
-                "evaluationPassRate": self.evaluation_pass_rate,
-                "evaluationPassRateLower95": self.evaluation_pass_rate_lower95,
+                "evaluation_pass_rate": self.evaluation_pass_rate,
+                "evaluation_pass_rate_lower95": self.evaluation_pass_rate_lower95,
             },
             "weekly": [week.as_dict() for week in self.weekly],
         }
