@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +46,21 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def latency_stats(milliseconds: list[float]) -> dict[str, float]:
+    """p50, p95 (nearest rank: the value at rank ceil(q n)), max and mean of repeated timings."""
+    ordered = sorted(milliseconds)
+
+    def rank(q: float) -> float:
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+    return {
+        "p50": round(rank(0.5), 1),
+        "p95": round(rank(0.95), 1),
+        "max": round(ordered[-1], 1),
+        "mean": round(statistics.fmean(ordered), 1),
+    }
 
 
 def progress(message: str) -> None:

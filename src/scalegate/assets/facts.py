@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from scalegate.assets.models import Asset, AssetLabel
@@ -37,6 +37,12 @@ def asset_facts(
     }
 
 
+def _names(where: ColumnElement[bool]) -> Select[str]:
+    # The matching names as a subquery, so the uses are found through their asset index; a join
+    # made SQLite walk every day of use in the window and look its asset up.
+    return select(Asset.name).where(where)
+
+
 def declared_uses(
     session: Session,
     *,
@@ -53,7 +59,7 @@ def declared_uses(
     if initiative is not None:
         query = query.where(Initiative.name == initiative)
     if where is not None:
-        query = query.join(Asset, Asset.name == AssetUse.asset).where(where)
+        query = query.where(AssetUse.asset.in_(_names(where)))
     return [core.DeclaredUse(*row) for row in session.execute(query)]
 
 
@@ -64,23 +70,30 @@ def observed_uses(
     assets: Iterable[str] | None = None,
     where: ColumnElement[bool] | None = None,
 ) -> list[core.ObservedUse]:
-    """Observed calls per (initiative, asset, version, day) in the 28 days up to as_of."""
+    """Observed calls per (initiative, asset, version) in the 28 days up to as_of: summed over
+    those days and dated by the last of them. The figures count initiatives and versions, not
+    days, and summing in the database keeps a busy window to one row per pair and version."""
     u = UsageAssetDay
-    query = select(u.initiative, u.asset, u.version, u.day, u.calls).where(
-        u.day >= core.window_start(as_of), u.day <= as_of.date(), u.calls > 0
+    query = (
+        select(u.initiative, u.asset, u.version, func.max(u.day), func.sum(u.calls))
+        .where(u.day >= core.window_start(as_of), u.day <= as_of.date(), u.calls > 0)
+        .group_by(u.initiative, u.asset, u.version)
     )
     if assets is not None:
         query = query.where(u.asset.in_(list(assets)))
     if where is not None:
-        query = query.join(Asset, Asset.name == u.asset).where(where)
+        query = query.where(u.asset.in_(_names(where)))
     return [core.ObservedUse(*row) for row in session.execute(query)]
 
 
 def prompt_calls(session: Session, as_of: datetime) -> list[core.PromptCalls]:
-    """Model calls naming an asset or prompt per day, in the 28 days up to as_of."""
+    """Model calls naming an asset or prompt in the 28 days up to as_of, summed per asset and
+    way of naming it, dated by the last day."""
     u = UsageAssetDay
-    query = select(u.asset, u.via_prompt, u.model_calls, u.day).where(
-        u.day >= core.window_start(as_of), u.day <= as_of.date(), u.model_calls > 0
+    query = (
+        select(u.asset, u.via_prompt, func.sum(u.model_calls), func.max(u.day))
+        .where(u.day >= core.window_start(as_of), u.day <= as_of.date(), u.model_calls > 0)
+        .group_by(u.asset, u.via_prompt)
     )
     return [core.PromptCalls(*row) for row in session.execute(query)]
 
