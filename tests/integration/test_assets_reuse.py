@@ -265,3 +265,12 @@ def test_knowledge_silos_reads_the_library(portfolio: Workspace) -> None:
     apply_sources(portfolio.sessions, [("p.yaml", alone)], ADMIN)
     silos = [r for r in risk_register(portfolio.sessions, AS_OF) if r["rule"] == "knowledge-silos"]
     assert [r["initiatives"] for r in silos] == [["triage"]]
+
+
+def test_a_retired_initiative_is_no_consumer(portfolio: Workspace) -> None:
+    """triage (declared, pinned to v1) retires: dispute-prompt keeps disputes only as a
+    declared consumer, and the stale pin goes with triage."""
+    gates.advance(portfolio.sessions, ADMIN, "triage", "retired", "merged into disputes")
+    figures = service.detail(portfolio.sessions, "dispute-prompt", AS_OF)["reuse"]
+    assert (figures["declared"], figures["consumers"], figures["stalePins"]) == (1, 1, 0)
+    assert service.portfolio_figures(portfolio.sessions, AS_OF)["stalePins"] == []

@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 
 from scalegate.assets.models import Asset, AssetLabel
 from scalegate.core import assets as core
+from scalegate.core.lifecycle import Stage
 from scalegate.portfolio.models import AssetUse, Initiative, Theme
 from scalegate.usage.models import UsageAssetDay
+
+# A retired initiative uses nothing any more: neither its declared uses nor its old calls count.
+RETIRED = Stage.RETIRED.value
 
 
 def asset_facts(
@@ -51,8 +55,10 @@ def declared_uses(
     where: ColumnElement[bool] | None = None,
 ) -> list[core.DeclaredUse]:
     """Declared uses, all or narrowed to some assets, one initiative, or assets matching `where`."""
-    query = select(Initiative.name, AssetUse.asset, AssetUse.version, AssetUse.label).join(
-        Initiative, Initiative.id == AssetUse.initiative_id
+    query = (
+        select(Initiative.name, AssetUse.asset, AssetUse.version, AssetUse.label)
+        .join(Initiative, Initiative.id == AssetUse.initiative_id)
+        .where(Initiative.stage != RETIRED)
     )
     if assets is not None:
         query = query.where(AssetUse.asset.in_(list(assets)))
@@ -77,6 +83,7 @@ def observed_uses(
     query = (
         select(u.initiative, u.asset, u.version, func.max(u.day), func.sum(u.calls))
         .where(u.day >= core.window_start(as_of), u.day <= as_of.date(), u.calls > 0)
+        .where(u.initiative.not_in(select(Initiative.name).where(Initiative.stage == RETIRED)))
         .group_by(u.initiative, u.asset, u.version)
     )
     if assets is not None:

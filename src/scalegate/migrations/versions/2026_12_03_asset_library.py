@@ -78,7 +78,11 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("usage_asset_day", schema=None) as batch_op:
-        batch_op.create_index("ix_usage_asset_day_day", ["day"], unique=False)
+        batch_op.create_index(
+            "ix_usage_asset_day_day",
+            ["day", "asset", "initiative", "version", "via_prompt", "calls", "model_calls"],
+            unique=False,
+        )
 
     op.create_table(
         "asset_label",
