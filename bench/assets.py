@@ -453,13 +453,18 @@ def generate(assets: int, versions: int, initiatives: int, seed: int) -> Plan:
 
 
 def consumer_counts(plan: Plan) -> dict[str, int]:
-    """Distinct initiatives that declare each asset or called it in the window, from the plan."""
+    """Distinct initiatives that declare each asset or called it in the window, from the plan
+    (a retired initiative is no consumer)."""
     users: dict[str, set[str]] = {a.name: set() for a in plan.assets}
+    retired = {i.name for i in plan.initiatives if i.stage == "retired"}
     for initiative in plan.initiatives:
+        if initiative.name in retired:
+            continue
         for name, _, _ in initiative.uses:
             users[name].add(initiative.name)
     for name, day, initiative, _, _, calls, _ in plan.observed:
-        if name in users and calls > 0 and WINDOW[0] <= day <= WINDOW[1]:
+        live = initiative not in retired
+        if name in users and live and calls > 0 and WINDOW[0] <= day <= WINDOW[1]:
             users[name].add(initiative)
     return {name: len(found) for name, found in users.items()}
 
@@ -836,10 +841,11 @@ WITH hits AS (
 ), users AS (
     SELECT u.asset, i.name AS initiative, 1 AS declared, 0 AS observed
     FROM initiative_asset_use u JOIN initiative i ON i.id = u.initiative_id
-    WHERE u.asset IN (SELECT name FROM hits)
+    WHERE u.asset IN (SELECT name FROM hits) AND i.stage <> 'retired'
     UNION ALL
     SELECT d.asset, d.initiative, 0, 1 FROM usage_asset_day d
     WHERE d.day BETWEEN :first AND :last AND d.calls > 0 AND d.asset IN (SELECT name FROM hits)
+      AND d.initiative NOT IN (SELECT name FROM initiative WHERE stage = 'retired')
 ), per_user AS (
     SELECT asset, initiative, max(declared) AS declared, max(observed) AS observed
     FROM users GROUP BY asset, initiative
@@ -885,6 +891,7 @@ WITH a AS (
     FROM named JOIN initiative i ON i.id = named.id
     LEFT JOIN initiative_asset_use u ON u.initiative_id = i.id AND u.asset = :name
     LEFT JOIN seen s ON s.initiative = i.name
+    WHERE i.stage <> 'retired'
 ), resolved AS (
     SELECT c.*, a.production,
            CASE WHEN c.use_id IS NULL THEN NULL
@@ -936,6 +943,7 @@ WITH labelled AS (
     FROM initiative_asset_use u
     JOIN initiative i ON i.id = u.initiative_id
     JOIN labelled l ON l.name = u.asset
+    WHERE i.stage <> 'retired'
 ), calls AS (
     SELECT d.via_prompt, d.model_calls, l.type
     FROM usage_asset_day d LEFT JOIN labelled l ON l.name = d.asset
